@@ -1,0 +1,29 @@
+// UTF-8 helpers shared by the sinks and by messages.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace strata {
+
+// The length of the valid UTF-8 sequence starting at s[0], or 0 when s[0] starts an invalid one
+// (a stray continuation byte, an overlong form, a surrogate, a code point past U+10FFFF, or a
+// sequence cut short). REQUIRES: !s.empty().
+size_t Utf8SequenceLength(std::string_view s);
+
+// Decodes the valid sequence of the given length at s.
+uint32_t Utf8Decode(std::string_view s, size_t length);
+
+// Returns s with every invalid sequence replaced by U+FFFD.
+std::string RepairUtf8(std::string_view s);
+
+// Quotes a value for a one-line message: 'abc', cut to max_bytes with "…", control characters
+// shown as escapes.
+std::string QuoteForMessage(std::string_view s, size_t max_bytes = 60);
+
+// Formats 1234567 as "1,234,567".
+std::string GroupThousands(uint64_t n);
+
+}  // namespace strata

@@ -1,0 +1,98 @@
+// A report project: a folder with strata.toml and the .sql files it names (../shared/INTERFACES.md
+// fixes the format).
+//
+// LoadProject reads and validates everything up front: every key is known (a typo is an error that
+// names the key, file and line), every report's SQL lexes, every placeholder in it is declared,
+// every declared parameter is used, every default parses as its type, and every report uses the
+// tenant parameter. After a successful load, exporting a report can only fail on its values or in
+// the database.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "report/param.h"
+#include "report/sql_params.h"
+
+namespace strata {
+
+struct ParamSpec {
+  std::string name;
+  ParamType type = ParamType::kText;
+  std::optional<std::string> default_value;  // as written; parsed when bound
+};
+
+enum class Execution { kSimple, kPrepared };
+
+struct ReportSpec {
+  std::string name;
+  std::string title;     // for people; the name when not given
+  std::string sql_path;  // as written in strata.toml, relative to the project folder
+  ParsedSql sql;
+  std::vector<ParamSpec> params;  // in declaration order
+  Execution execution = Execution::kSimple;
+  std::optional<ParsedSql> tenants;  // this report's own tenant list, if any
+
+  const ParamSpec* FindParam(std::string_view param) const;
+};
+
+struct CheckSettings {
+  int repetitions = 5;
+  double slower_ratio = 1.5;
+  double min_slower_ms = 20;
+  int max_tenants = 24;
+};
+
+struct ApiKeySpec {
+  std::string sha256;          // lower-case hex of SHA-256 of the key
+  std::optional<std::string> tenant;  // the tenant value this key acts for, as text
+  bool service = false;        // may name any tenant
+};
+
+struct ServeSettings {
+  std::string files = "exports";
+  std::chrono::milliseconds keep = std::chrono::hours(24);
+  std::vector<ApiKeySpec> keys;
+};
+
+struct Project {
+  std::string folder;       // as given
+  std::string config_path;  // folder/strata.toml
+  // The database URL with a relative SQLite path made relative to the folder; empty when the
+  // project names none (then --database or STRATA_DATABASE_URL must).
+  std::string database_url;
+  std::chrono::milliseconds statement_timeout = std::chrono::minutes(10);
+  std::string tenant_param;
+  std::optional<ParsedSql> tenant_list;
+  std::vector<ReportSpec> reports;  // in file order
+  CheckSettings check;
+  ServeSettings serve;
+
+  const ReportSpec* FindReport(std::string_view name) const;
+};
+
+Result<Project> LoadProject(const std::string& folder);
+
+// Parses "name=value" or "name:type=value" as given to --param.
+struct ParamArg {
+  std::string name;
+  std::optional<ParamType> type;
+  std::string value;
+};
+Result<ParamArg> ParseParamArg(std::string_view arg);
+
+// The values to bind for a report, in the order of report.sql.names: given values parsed by their
+// declared type, defaults for the rest. Errors (exit 2) name the parameter, the type and the value:
+// an unknown name, a value that does not parse, a required parameter without a value.
+Result<std::vector<ParamValue>> BindReportParams(const ReportSpec& report, const std::vector<ParamArg>& given);
+
+// For ad hoc SQL (no project): every placeholder must be given; its type is the one written
+// (name:type=value) or inferred from the value.
+Result<std::vector<ParamValue>> BindAdHocParams(const ParsedSql& sql, const std::vector<ParamArg>& given);
+
+}  // namespace strata

@@ -1,0 +1,48 @@
+// The named-parameter lexer: finds `:name` placeholders in a report's SQL and rewrites them into the
+// driver's own placeholders, so values are always bound, never spliced into the text.
+//
+// It understands what can hide a colon: string literals ('it''s', E'\'' escapes), quoted identifiers
+// ("a:b"), comments (-- and nested /* */), PostgreSQL casts (x::date), dollar-quoted bodies
+// ($$...$$, $tag$...$tag$), and assignment (:=). A name is [A-Za-z_][A-Za-z0-9_]*.
+//
+// A report is one statement: a trailing ';' is removed, anything after it that is not a comment
+// or white space is an error. Errors name origin:line:column.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace strata {
+
+struct ParamUse {
+  std::string name;
+  size_t offset = 0;  // byte offset of the ':' in ParsedSql::text
+  size_t length = 0;  // bytes of ":name"
+  int line = 0;       // 1-based, in the original text
+  int column = 0;     // 1-based, in characters
+};
+
+struct ParsedSql {
+  std::string text;                // the statement, trailing ';' removed
+  std::vector<ParamUse> uses;      // every placeholder, in order of appearance
+  std::vector<std::string> names;  // distinct names, in order of first use
+};
+
+// REQUIRES: origin names the text for messages ("reports/x.sql", "--sql", "tenants").
+Result<ParsedSql> ParseSql(std::string_view sql, std::string_view origin);
+
+enum class Placeholders {
+  kDollar,    // PostgreSQL: $1, $2 ...
+  kQuestion,  // SQLite: ?1, ?2 ...
+};
+
+// The text with each :name replaced by the placeholder of its index in names (1-based).
+std::string RewriteSql(const ParsedSql& sql, Placeholders style);
+
+// 1-based line and column (in UTF-8 characters) of a byte offset.
+void LineColumn(std::string_view text, size_t offset, int* line, int* column);
+
+}  // namespace strata

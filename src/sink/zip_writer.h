@@ -1,0 +1,65 @@
+// ZipWriter: a streaming ZIP archive writer (PKWARE APPNOTE 6.3) for the .xlsx container.
+//
+// Entries are written one after another, each deflated as its bytes arrive, with sizes and CRC in
+// a data descriptor after the data, so nothing is seeked and nothing is held. ZIP64 records are
+// added exactly where a size or offset passes 4 GiB (or the entry count 65,535): the descriptor of
+// such an entry carries 8-byte sizes, the central directory a ZIP64 extra field, and the archive a
+// ZIP64 end record. Readers locate entries through the central directory, as Excel does.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "sink/deflate.h"
+#include "sink/output.h"
+
+namespace strata {
+
+struct ZipOptions {
+  int level = 1;               // deflate level, see Deflater
+  std::time_t timestamp = 0;   // entries' modification time; 0: now
+  bool force_zip64 = false;    // write every ZIP64 record even for small archives (for tests)
+};
+
+class ZipWriter {
+ public:
+  // REQUIRES: out outlives the writer.
+  ZipWriter(Output* out, const ZipOptions& options);
+
+  // REQUIRES: no entry is open. name is ASCII.
+  Status BeginEntry(const std::string& name);
+  // REQUIRES: an entry is open.
+  Status Write(std::string_view data);
+  Status EndEntry();
+  // BeginEntry + Write + EndEntry.
+  Status AddEntry(const std::string& name, std::string_view data);
+  // Writes the central directory. REQUIRES: no entry is open.
+  Status Finish();
+
+  uint64_t compressed_bytes() const { return out_->bytes_written(); }
+
+ private:
+  struct Entry {
+    std::string name;
+    uint64_t offset = 0;
+    uint64_t compressed = 0;
+    uint64_t uncompressed = 0;
+    uint32_t crc = 0;
+  };
+  Status Put(std::string_view bytes);
+
+  Output* out_;
+  ZipOptions options_;
+  Deflater deflater_;
+  uint16_t dos_time_ = 0;
+  uint16_t dos_date_ = 0;
+  std::vector<Entry> entries_;
+  bool open_ = false;
+  uint64_t data_start_ = 0;
+};
+
+}  // namespace strata

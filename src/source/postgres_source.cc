@@ -1,0 +1,374 @@
+#include "source/postgres_source.h"
+
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <charconv>
+#include <cstring>
+#include <mutex>
+
+namespace strata {
+
+namespace {
+
+// Type OIDs from PostgreSQL's pg_type.dat; they are fixed for built-in types.
+constexpr Oid kBoolOid = 16, kByteaOid = 17, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kOidOid = 26,
+              kTextOid = 25, kFloat4Oid = 700, kFloat8Oid = 701, kDateOid = 1082, kTimestampOid = 1114,
+              kTimestamptzOid = 1184, kNumericOid = 1700;
+
+struct ConnCloser {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct ResultClearer {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+struct CancelFreer {
+  void operator()(PGcancel* c) const { PQfreeCancel(c); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnCloser>;
+using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
+using CancelPtr = std::unique_ptr<PGcancel, CancelFreer>;
+
+std::string Trim(const char* message) {
+  std::string s = message == nullptr ? "" : message;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+Type TypeOfOid(Oid oid) {
+  switch (oid) {
+    case kBoolOid: return Type::kBool;
+    case kInt2Oid:
+    case kInt4Oid:
+    case kInt8Oid:
+    case kOidOid: return Type::kInt64;
+    case kFloat4Oid:
+    case kFloat8Oid: return Type::kDouble;
+    case kNumericOid: return Type::kNumeric;
+    case kDateOid: return Type::kDate;
+    case kTimestampOid: return Type::kTimestamp;
+    case kTimestamptzOid: return Type::kTimestampTz;
+    case kByteaOid: return Type::kBytes;
+    default: return Type::kText;  // text, varchar, json, uuid, interval, arrays...: their text form
+  }
+}
+
+Oid OidOfParam(ParamType t) {
+  switch (t) {
+    case ParamType::kInt: return kInt4Oid;
+    case ParamType::kBigint: return kInt8Oid;
+    case ParamType::kNumeric: return kNumericOid;
+    case ParamType::kText: return kTextOid;
+    case ParamType::kDate: return kDateOid;
+    case ParamType::kTimestamp: return kTimestampOid;
+    case ParamType::kTimestamptz: return kTimestamptzOid;
+    case ParamType::kBool: return kBoolOid;
+  }
+  return kTextOid;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Appends one value in PostgreSQL's text format (DateStyle ISO, TimeZone UTC) as a typed cell.
+// Values a spreadsheet cannot hold as their type (infinity, BC dates) stay text, as printed.
+void AddValue(Batch* batch, Type type, std::string_view s, std::string* scratch) {
+  switch (type) {
+    case Type::kBool:
+      return batch->AddBool(s == "t");
+    case Type::kInt64: {
+      int64_t v = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec == std::errc() && end == s.data() + s.size()) return batch->AddInt64(v);
+      break;
+    }
+    case Type::kDouble: {
+      double v = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      if (ec == std::errc() && end == s.data() + s.size()) return batch->AddDouble(v);
+      break;
+    }
+    case Type::kNumeric:
+      return batch->AddText(Type::kNumeric, s);
+    case Type::kDate:
+      if (auto d = ParseDate(s)) return batch->AddDate(*d);
+      break;
+    case Type::kTimestamp:
+    case Type::kTimestampTz:
+      if (auto t = ParseTimestamp(s, type == Type::kTimestampTz)) return batch->AddTimestamp(*t, type == Type::kTimestampTz);
+      break;
+    case Type::kBytes:
+      if (s.size() >= 2 && s[0] == '\\' && s[1] == 'x' && s.size() % 2 == 0) {
+        scratch->clear();
+        for (size_t k = 2; k + 1 < s.size(); k += 2) {
+          const int hi = HexDigit(s[k]), lo = HexDigit(s[k + 1]);
+          if (hi < 0 || lo < 0) break;
+          scratch->push_back(static_cast<char>(hi * 16 + lo));
+        }
+        return batch->AddText(Type::kBytes, *scratch);
+      }
+      break;
+    default:
+      break;
+  }
+  batch->AddText(Type::kText, s);
+}
+
+class PostgresSource;
+
+class PostgresCursor : public Cursor {
+ public:
+  PostgresCursor(PostgresSource* source, std::vector<Column> columns, ExecuteOptions options, std::string origin)
+      : source_(source), columns_(std::move(columns)), options_(options), origin_(std::move(origin)) {}
+  ~PostgresCursor() override;
+  const std::vector<Column>& columns() const override { return columns_; }
+  Status Next(Batch* batch) override;
+
+  ResultPtr first_;  // single-row mode: the first row, read by Execute to learn the columns
+
+ private:
+  Status NextFromCursor(Batch* batch);
+  Status NextSingleRow(Batch* batch);
+  void AddRows(Batch* batch, const PGresult* r, int first, int count);
+
+  PostgresSource* source_;
+  std::vector<Column> columns_;
+  ExecuteOptions options_;
+  std::string origin_;
+  ResultPtr pending_;  // cursor mode: the result being drained into batches
+  int pending_row_ = 0;
+  bool done_ = false;
+  std::string scratch_;
+};
+
+class PostgresSource : public Source {
+ public:
+  PostgresSource(ConnPtr conn, std::string description)
+      : conn_(std::move(conn)), cancel_(PQgetCancel(conn_.get())), description_(std::move(description)) {}
+
+  Result<std::unique_ptr<Cursor>> Execute(const Query& query, const ExecuteOptions& options) override;
+  void Cancel() override {
+    cancelled_ = true;
+    std::lock_guard<std::mutex> lock(cancel_mutex_);
+    if (cancel_ != nullptr) {
+      char err[256];
+      PQcancel(cancel_.get(), err, sizeof err);
+    }
+  }
+  const std::string& description() const override { return description_; }
+
+  PGconn* conn() const { return conn_.get(); }
+
+  // Runs a command that returns no rows; maps its failure.
+  Status Command(const std::string& sql, const std::string& origin) {
+    ResultPtr r(PQexec(conn_.get(), sql.c_str()));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return ErrorOf(r.get(), origin, "");
+    return Status::Ok();
+  }
+
+  // The Status for a failed result: cancelled, timed out, lost connection or a query error. sql is
+  // the text the position refers to, if any.
+  Status ErrorOf(const PGresult* r, const std::string& origin, const std::string& sql) {
+    if (cancelled_) return Status::Cancelled(origin + ": cancelled");
+    if (PQstatus(conn_.get()) == CONNECTION_BAD) {
+      return Status::Database(origin + ": the connection to " + description_ + " was lost: " +
+                              Trim(PQerrorMessage(conn_.get())));
+    }
+    std::string message = r != nullptr ? Trim(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) : "";
+    if (message.empty()) message = r != nullptr ? Trim(PQresultErrorMessage(r)) : "";
+    if (message.empty()) message = Trim(PQerrorMessage(conn_.get()));
+    std::string where;
+    const char* pos = r != nullptr ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : nullptr;
+    if (pos != nullptr && !sql.empty()) where = " (at " + SqlPosition(sql, std::atoi(pos) - sql_offset_) + ")";
+    const char* sqlstate = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    if (sqlstate != nullptr && std::strcmp(sqlstate, "57014") == 0 && !cancelled_) {
+      return Status::Database(origin + ": " + message + " (statement_timeout " +
+                              std::to_string(timeout_.count()) + "ms)");
+    }
+    return Status::Database(origin + where + ": " + message);
+  }
+
+  void EndTransaction() {
+    if (PQstatus(conn_.get()) != CONNECTION_OK) return;
+    // A single-row query still sending rows is stopped, then drained, before the connection is reused.
+    if (PQisBusy(conn_.get())) {
+      std::lock_guard<std::mutex> lock(cancel_mutex_);
+      char err[256];
+      PQcancel(cancel_.get(), err, sizeof err);
+    }
+    while (PGresult* r = PQgetResult(conn_.get())) PQclear(r);
+    if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) PQclear(PQexec(conn_.get(), "ROLLBACK"));
+  }
+
+  int sql_offset_ = 0;  // characters before the report's SQL in the command sent (for positions)
+  std::chrono::milliseconds timeout_{0};
+
+ private:
+  ConnPtr conn_;
+  std::mutex cancel_mutex_;
+  CancelPtr cancel_;
+  std::string description_;
+  std::atomic<bool> cancelled_{false};
+
+  friend class PostgresCursor;
+};
+
+PostgresCursor::~PostgresCursor() {
+  pending_.reset();
+  source_->EndTransaction();
+}
+
+void PostgresCursor::AddRows(Batch* batch, const PGresult* r, int first, int count) {
+  const int n = static_cast<int>(columns_.size());
+  for (int row = first; row < first + count; ++row) {
+    for (int c = 0; c < n; ++c) {
+      if (PQgetisnull(r, row, c)) {
+        batch->AddNull();
+      } else {
+        AddValue(batch, columns_[static_cast<size_t>(c)].type,
+                 std::string_view(PQgetvalue(r, row, c), static_cast<size_t>(PQgetlength(r, row, c))), &scratch_);
+      }
+    }
+  }
+}
+
+Status PostgresCursor::Next(Batch* batch) {
+  batch->Clear(columns_.size());
+  if (done_) return Status::Ok();
+  if (source_->cancelled_) return Status::Cancelled(origin_ + ": cancelled");
+  return options_.pg_fetch == PgFetch::kCursor ? NextFromCursor(batch) : NextSingleRow(batch);
+}
+
+Status PostgresCursor::NextFromCursor(Batch* batch) {
+  while (batch->rows() < options_.batch_rows && batch->arena_bytes() < options_.batch_bytes) {
+    if (pending_ == nullptr || pending_row_ >= PQntuples(pending_.get())) {
+      const std::string fetch = "FETCH FORWARD " + std::to_string(options_.batch_rows) + " FROM strata_export";
+      pending_.reset(PQexec(source_->conn(), fetch.c_str()));
+      pending_row_ = 0;
+      if (PQresultStatus(pending_.get()) != PGRES_TUPLES_OK) return source_->ErrorOf(pending_.get(), origin_, "");
+      if (PQntuples(pending_.get()) == 0) {
+        done_ = true;
+        pending_.reset();
+        return source_->Command("CLOSE strata_export", origin_);
+      }
+    }
+    const int take = std::min(PQntuples(pending_.get()) - pending_row_,
+                              static_cast<int>(options_.batch_rows - batch->rows()));
+    AddRows(batch, pending_.get(), pending_row_, take);
+    pending_row_ += take;
+  }
+  return Status::Ok();
+}
+
+Status PostgresCursor::NextSingleRow(Batch* batch) {
+  PGconn* conn = source_->conn();
+  if (first_ != nullptr) {
+    AddRows(batch, first_.get(), 0, 1);
+    first_.reset();
+  }
+  while (batch->rows() < options_.batch_rows && batch->arena_bytes() < options_.batch_bytes) {
+    ResultPtr r(PQgetResult(conn));
+    if (r == nullptr) {
+      done_ = true;
+      break;
+    }
+    const ExecStatusType st = PQresultStatus(r.get());
+    if (st == PGRES_SINGLE_TUPLE) {
+      AddRows(batch, r.get(), 0, 1);
+    } else if (st == PGRES_TUPLES_OK) {
+      continue;  // the end of the rows; the next PQgetResult returns null
+    } else {
+      Status s = source_->ErrorOf(r.get(), origin_, "");
+      while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, const ExecuteOptions& options) {
+  cancelled_ = false;
+  timeout_ = options.statement_timeout;
+  STRATA_RETURN_IF_ERROR(Command("BEGIN READ ONLY", query.origin));
+  auto fail = [&](Status s) -> Result<std::unique_ptr<Cursor>> {
+    EndTransaction();
+    return s;
+  };
+  Status s = Command("SET LOCAL statement_timeout = " + std::to_string(options.statement_timeout.count()), query.origin);
+  if (s.ok() && options.pg_fetch == PgFetch::kCursor) {
+    // A cursor is planned for its first rows unless told it will be read to the end; an export
+    // reads everything, and must run the plan the application's query gets.
+    s = Command("SET LOCAL cursor_tuple_fraction = 1.0", query.origin);
+  }
+  if (!s.ok()) return fail(s);
+
+  const std::string sql = RewriteSql(query.sql, Placeholders::kDollar);
+  std::vector<Oid> types;
+  std::vector<std::string> texts;
+  std::vector<const char*> values;
+  for (const ParamValue& p : query.params) {
+    types.push_back(OidOfParam(p.type));
+    texts.push_back(p.type == ParamType::kTimestamptz ? p.text + "+00" : p.text);
+  }
+  for (const std::string& t : texts) values.push_back(t.c_str());
+  const int nparams = static_cast<int>(values.size());
+
+  std::vector<Column> columns;
+  auto describe = [&](const PGresult* r) {
+    for (int c = 0; c < PQnfields(r); ++c) columns.push_back({PQfname(r, c), TypeOfOid(PQftype(r, c))});
+  };
+  if (options.pg_fetch == PgFetch::kCursor) {
+    const std::string prefix = "DECLARE strata_export NO SCROLL CURSOR FOR ";
+    sql_offset_ = static_cast<int>(prefix.size());
+    const std::string declare = prefix + sql;
+    ResultPtr r(PQexecParams(conn_.get(), declare.c_str(), nparams, types.data(), values.data(), nullptr, nullptr, 0));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(ErrorOf(r.get(), query.origin, sql));
+    ResultPtr d(PQdescribePortal(conn_.get(), "strata_export"));
+    if (PQresultStatus(d.get()) != PGRES_COMMAND_OK) return fail(ErrorOf(d.get(), query.origin, ""));
+    describe(d.get());
+  } else {
+    sql_offset_ = 0;
+    if (!PQsendQueryParams(conn_.get(), sql.c_str(), nparams, types.data(), values.data(), nullptr, nullptr, 0) ||
+        !PQsetSingleRowMode(conn_.get())) {
+      return fail(ErrorOf(nullptr, query.origin, sql));
+    }
+    // The query is in flight; its first result tells the columns (or the error).
+    ResultPtr d(PQgetResult(conn_.get()));
+    const ExecStatusType st = PQresultStatus(d.get());
+    if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) return fail(ErrorOf(d.get(), query.origin, sql));
+    describe(d.get());
+    if (columns.empty()) return fail(Status::Database(query.origin + ": the statement returns no columns"));
+    auto cursor = std::make_unique<PostgresCursor>(this, std::move(columns), options, query.origin);
+    if (st == PGRES_SINGLE_TUPLE) cursor->first_ = std::move(d);
+    return std::unique_ptr<Cursor>(std::move(cursor));
+  }
+  if (columns.empty()) return fail(Status::Database(query.origin + ": the statement returns no columns (a report must be a query)"));
+  return std::unique_ptr<Cursor>(new PostgresCursor(this, std::move(columns), options, query.origin));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Source>> OpenPostgresSource(const std::string& conninfo) {
+  const char* keys[] = {"application_name", "connect_timeout", "dbname", nullptr};
+  const char* values[] = {"strata", "10", conninfo.c_str(), nullptr};
+  ConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
+  const std::string description = RedactUrl(conninfo);
+  if (conn == nullptr) return Status::Database("cannot connect to " + description + ": out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return Status::Database("cannot connect to " + description + ": " + Trim(PQerrorMessage(conn.get())));
+  }
+  // Values are parsed from PostgreSQL's text format: fix the settings that change that format.
+  ResultPtr r(PQexec(conn.get(), "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET extra_float_digits = 1; "
+                                 "SET bytea_output = 'hex'"));
+  if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+    return Status::Database("cannot set up the session on " + description + ": " +
+                            Trim(PQresultErrorMessage(r.get())));
+  }
+  return std::unique_ptr<Source>(new PostgresSource(std::move(conn), description));
+}
+
+}  // namespace strata

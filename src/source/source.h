@@ -1,0 +1,79 @@
+// Source: one small interface over a database (DESIGN.md, "source").
+//
+// A Source is a connection opened from a URL: "sqlite:path/to.db" for the embedded default, or a
+// PostgreSQL URL ("postgresql://user@host:5432/db") or libpq conninfo ("host=... dbname=...") for
+// the real target; PG* environment variables are honoured. Execute() runs one report query with
+// its parameters bound through the driver (never spliced into the text), inside a read-only
+// transaction bounded by the statement timeout, and returns a Cursor that streams typed rows in
+// batches: rows are never all held in memory.
+//
+// Thread-safety: a Source and its Cursor are used by one thread at a time, except Cancel(), which
+// any thread may call at any time (from a signal handler's thread, a server's cancel request).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/batch.h"
+#include "common/status.h"
+#include "common/value.h"
+#include "report/param.h"
+#include "report/sql_params.h"
+
+namespace strata {
+
+// A query ready to run: SQL with named placeholders and the values for them.
+struct Query {
+  std::string origin;  // names the query in messages: "report member_activity", "query.sql"
+  ParsedSql sql;
+  std::vector<ParamValue> params;  // one per sql.names, same order
+};
+
+// How PostgreSQL rows are streamed (see bench/RESULTS.md for the measurement behind the default).
+enum class PgFetch {
+  kCursor,     // DECLARE ... CURSOR, then FETCH FORWARD n: one result per n rows
+  kSingleRow,  // libpq's single-row mode: one result per row
+};
+
+struct ExecuteOptions {
+  std::chrono::milliseconds statement_timeout{0};  // 0: no limit
+  size_t batch_rows = 4096;         // rows per Batch at most
+  size_t batch_bytes = 4u << 20;    // text bytes per Batch at most (the row that crosses it is kept)
+  PgFetch pg_fetch = PgFetch::kCursor;
+};
+
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+  // The result's columns, known before the first row.
+  virtual const std::vector<Column>& columns() const = 0;
+  // Clears batch and fills it with the next rows. An empty batch means the rows are done.
+  // Fails with kDatabase (the error, the timeout, a lost connection) or kCancelled.
+  virtual Status Next(Batch* batch) = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // REQUIRES: no other Cursor of this Source is alive. The Cursor must not outlive the Source.
+  virtual Result<std::unique_ptr<Cursor>> Execute(const Query& query, const ExecuteOptions& options) = 0;
+  // Thread-safe. Stops the query running now, if any; its Next() fails with kCancelled.
+  virtual void Cancel() = 0;
+  // The URL without its password, for messages and reports.
+  virtual const std::string& description() const = 0;
+};
+
+// Opens a connection. Fails with kDatabase when the database cannot be reached, kUsage when the
+// URL is not one Strata knows.
+Result<std::unique_ptr<Source>> OpenSource(const std::string& url);
+
+// The URL with any password removed ("postgresql://u:secret@h/db" -> "postgresql://u@h/db",
+// "password=secret" -> "password=***").
+std::string RedactUrl(const std::string& url);
+
+// For the implementations: the line:column of a 1-based character position in sql, for messages.
+std::string SqlPosition(const std::string& sql, int position);
+
+}  // namespace strata
