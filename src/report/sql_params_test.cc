@@ -1,1 +1,81 @@
+#include "report/sql_params.h"
+
 #include <gtest/gtest.h>
+
+namespace strata {
+namespace {
+
+struct Case {
+  const char* sql;
+  const char* postgres;  // rewritten with $n
+  const char* sqlite;    // rewritten with ?n
+};
+
+// Every place a colon can hide, and the placeholders that must still be found.
+const Case kCases[] = {
+    {"select * from t where a = :a", "select * from t where a = $1", "select * from t where a = ?1"},
+    {"select :a, :b, :a", "select $1, $2, $1", "select ?1, ?2, ?1"},
+    {"select ':a' , :a", "select ':a' , $1", "select ':a' , ?1"},
+    {"select 'it''s :no', :yes", "select 'it''s :no', $1", "select 'it''s :no', ?1"},
+    {"select E'\\' :no', :yes", "select E'\\' :no', $1", "select E'\\' :no', ?1"},
+    {"select \"col:no\" from t where x = :yes", "select \"col:no\" from t where x = $1",
+     "select \"col:no\" from t where x = ?1"},
+    {"select 1 -- :no\n, :yes", "select 1 -- :no\n, $1", "select 1 -- :no\n, ?1"},
+    {"select /* :no /* nested :no */ :no */ :yes", "select /* :no /* nested :no */ :no */ $1",
+     "select /* :no /* nested :no */ :no */ ?1"},
+    {"select :d::date, x::text", "select $1::date, x::text", "select ?1::date, x::text"},
+    {"select $$ :no $$, $fn$ ' :no $fn$, :yes", "select $$ :no $$, $fn$ ' :no $fn$, $1",
+     "select $$ :no $$, $fn$ ' :no $fn$, ?1"},
+    {"select a[1:2], :yes", "select a[1:2], $1", "select a[1:2], ?1"},
+    {"select x := 1", "select x := 1", "select x := 1"},
+    {"select :admin_id2 from t;", "select $1 from t", "select ?1 from t"},
+    {"select 1; -- trailing comment\n", "select 1", "select 1"},
+    {"select '김민준:x', :이름", "select '김민준:x', :이름", "select '김민준:x', :이름"},
+};
+
+TEST(SqlParamsTest, FindsAndRewritesPlaceholders) {
+  for (const Case& c : kCases) {
+    auto parsed = ParseSql(c.sql, "t.sql");
+    ASSERT_TRUE(parsed.ok()) << c.sql << ": " << parsed.status().message();
+    EXPECT_EQ(RewriteSql(*parsed, Placeholders::kDollar), c.postgres) << c.sql;
+    EXPECT_EQ(RewriteSql(*parsed, Placeholders::kQuestion), c.sqlite) << c.sql;
+  }
+}
+
+TEST(SqlParamsTest, NamesInOrderOfFirstUseWithPositions) {
+  auto parsed = ParseSql("select\n  :b,\n  :a, :b", "t.sql");
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->names, (std::vector<std::string>{"b", "a"}));
+  ASSERT_EQ(parsed->uses.size(), 3u);
+  EXPECT_EQ(parsed->uses[1].name, "a");
+  EXPECT_EQ(parsed->uses[1].line, 3);
+  EXPECT_EQ(parsed->uses[1].column, 3);
+}
+
+struct BadCase {
+  const char* sql;
+  const char* message;  // what the error must say, with line:column
+};
+
+const BadCase kBadCases[] = {
+    {"select 'open", "t.sql:1:8: unterminated string literal"},
+    {"select\n \"open", "t.sql:2:2: unterminated quoted identifier"},
+    {"select /* open /* nested */", "t.sql:1:8: unterminated /* comment"},
+    {"select $tag$ body", "t.sql:1:8: unterminated dollar-quoted string $tag$"},
+    {"select 1; select 2", "t.sql:1:11: a report is one statement"},
+    {"select $1", "t.sql:1:8: positional parameter $1"},
+    {"  \n ", "t.sql: the SQL is empty"},
+};
+
+TEST(SqlParamsTest, ErrorsNameFileLineAndColumn) {
+  for (const BadCase& c : kBadCases) {
+    auto parsed = ParseSql(c.sql, "t.sql");
+    ASSERT_FALSE(parsed.ok()) << c.sql;
+    EXPECT_EQ(parsed.status().code(), Status::Code::kConfig);
+    EXPECT_NE(parsed.status().message().find(c.message), std::string::npos)
+        << "got: " << parsed.status().message() << "\nwant: " << c.message;
+  }
+}
+
+}  // namespace
+}  // namespace strata

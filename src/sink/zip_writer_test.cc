@@ -1,1 +1,99 @@
+#include "sink/zip_writer.h"
+
 #include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <random>
+
+#include "sink/test_unzip.h"
+
+namespace strata {
+namespace {
+
+std::string RandomText(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, ' ');
+  for (char& c : s) c = static_cast<char>("abcdefgh <>&\n"[rng() % 13]);
+  return s;
+}
+
+TEST(Crc32Test, MatchesZlib) {
+  const std::string data = RandomText(100000, 1);
+  const uint32_t ours = Crc32(Crc32(0, std::string_view(data).substr(0, 777)), std::string_view(data).substr(777));
+  EXPECT_EQ(ours, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()))));
+}
+
+TEST(ZipWriterTest, EntriesRoundTripThroughZlibAtEveryLevel) {
+  for (int level = 0; level <= 3; ++level) {
+    StringOutput out;
+    ZipWriter zip(&out, ZipOptions{level, 1700000000, false});
+    const std::string big = RandomText(3'000'000, 7);
+    ASSERT_TRUE(zip.BeginEntry("xl/worksheets/sheet1.xml").ok());
+    for (size_t at = 0; at < big.size(); at += 65536) ASSERT_TRUE(zip.Write(std::string_view(big).substr(at, 65536)).ok());
+    ASSERT_TRUE(zip.EndEntry().ok());
+    ASSERT_TRUE(zip.AddEntry("empty.xml", "").ok());
+    ASSERT_TRUE(zip.AddEntry("[Content_Types].xml", "<Types/>").ok());
+    ASSERT_TRUE(zip.Finish().ok());
+    auto entries = testing::Unzip(out.data());
+    ASSERT_EQ(entries.size(), 3u);
+    EXPECT_EQ(entries["xl/worksheets/sheet1.xml"].data, big);
+    EXPECT_EQ(entries["empty.xml"].data, "");
+    EXPECT_EQ(entries["[Content_Types].xml"].data, "<Types/>");
+    EXPECT_FALSE(entries["empty.xml"].zip64);
+    EXPECT_LT(out.data().size(), big.size()) << "level " << level;
+  }
+}
+
+TEST(ZipWriterTest, Zip64RecordsReadBack) {
+  StringOutput out;
+  ZipWriter zip(&out, ZipOptions{1, 1700000000, /*force_zip64=*/true});
+  ASSERT_TRUE(zip.AddEntry("a.xml", "hello").ok());
+  ASSERT_TRUE(zip.AddEntry("b.xml", RandomText(100000, 3)).ok());
+  ASSERT_TRUE(zip.Finish().ok());
+  auto entries = testing::Unzip(out.data());
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_TRUE(entries["a.xml"].zip64);
+  EXPECT_EQ(entries["a.xml"].data, "hello");
+  EXPECT_EQ(entries["b.xml"].data, RandomText(100000, 3));
+}
+
+// An Output that fails on its Nth write, to check that every failure surfaces.
+class FailingOutput : public Output {
+ public:
+  explicit FailingOutput(int fail_at) : fail_at_(fail_at) {}
+  Status Write(std::string_view bytes) override {
+    if (++writes_ == fail_at_) return Status::Io("disk full at write " + std::to_string(writes_));
+    written_ += bytes.size();
+    return Status::Ok();
+  }
+  uint64_t bytes_written() const override { return written_; }
+  int writes() const { return writes_; }
+
+ private:
+  int fail_at_;
+  int writes_ = 0;
+  uint64_t written_ = 0;
+};
+
+Status WriteArchive(Output* out) {
+  ZipWriter zip(out, ZipOptions{});
+  Status s = zip.AddEntry("a.xml", RandomText(600000, 5));
+  if (s.ok()) s = zip.AddEntry("b.xml", "x");
+  if (s.ok()) s = zip.Finish();
+  return s;
+}
+
+TEST(ZipWriterTest, EveryWriteFailureIsReported) {
+  FailingOutput counter(-1);
+  ASSERT_TRUE(WriteArchive(&counter).ok());
+  ASSERT_GT(counter.writes(), 5);
+  for (int n = 1; n <= counter.writes(); ++n) {
+    FailingOutput out(n);
+    Status s = WriteArchive(&out);
+    ASSERT_FALSE(s.ok()) << "write " << n << " failed silently";
+    EXPECT_EQ(s.code(), Status::Code::kIo);
+  }
+}
+
+}  // namespace
+}  // namespace strata

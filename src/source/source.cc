@@ -27,10 +27,11 @@ Result<std::unique_ptr<Source>> OpenSource(const std::string& url) {
 std::string RedactUrl(const std::string& url) {
   static const std::regex kUserinfo(R"(^(postgres(?:ql)?://[^:/@]*):[^@]*@)");
   static const std::regex kKeyword(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))");
-  std::string out = std::regex_replace(url, kUserinfo, "$1@");
-  out = std::regex_replace(out, kKeyword, "$1***");
   static const std::regex kQuery(R"(([?&]password=)[^&]*)");
-  return std::regex_replace(out, kQuery, "$1***");
+  if (url.rfind("postgres", 0) == 0) {
+    return std::regex_replace(std::regex_replace(url, kUserinfo, "$1@"), kQuery, "$1***");
+  }
+  return std::regex_replace(url, kKeyword, "$1***");
 }
 
 std::string SqlPosition(const std::string& sql, int position) {
