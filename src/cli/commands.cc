@@ -183,6 +183,7 @@ int RunExport(const ExportArgs& args) {
     auto values = BindAdHocParams(*sql, *given);
     if (!values.ok()) return Fail(values.status());
     query.origin = args.sql_file == "-" ? "query" : args.sql_file;
+    query.file = args.sql_file == "-" ? "<stdin>" : args.sql_file;
     query.sql = std::move(*sql);
     query.params = std::move(*values);
     sheet_name = std::filesystem::path(args.sql_file).stem().string();
@@ -207,6 +208,7 @@ int RunExport(const ExportArgs& args) {
     auto values = BindReportParams(*report, *given);
     if (!values.ok()) return Fail(values.status());
     query.origin = "report " + report->name;
+    query.file = (std::filesystem::path(project->folder) / report->sql_path).string();
     query.sql = report->sql;
     query.params = std::move(*values);
     url = project->database_url;

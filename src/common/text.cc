@@ -26,6 +26,34 @@ size_t Utf8SequenceLength(std::string_view s) {
   return 0;
 }
 
+size_t Utf8InvalidLength(std::string_view s) {
+  const auto b0 = static_cast<unsigned char>(s[0]);
+  // The range the second byte must be in after each lead byte; later bytes are 80..BF.
+  unsigned lo = 0x80, hi = 0xBF;
+  size_t need;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    need = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    need = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    need = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    return 1;
+  }
+  size_t k = 1;
+  for (; k < need && k < s.size(); ++k) {
+    const auto b = static_cast<unsigned char>(s[k]);
+    if (b < lo || b > hi) break;
+    lo = 0x80;
+    hi = 0xBF;
+  }
+  return k;
+}
+
 uint32_t Utf8Decode(std::string_view s, size_t length) {
   const auto b = [&](size_t k) { return static_cast<uint32_t>(static_cast<unsigned char>(s[k])); };
   switch (length) {
@@ -44,7 +72,7 @@ std::string RepairUtf8(std::string_view s) {
     size_t n = Utf8SequenceLength(s.substr(i));
     if (n == 0) {
       out += "\xEF\xBF\xBD";
-      ++i;
+      i += Utf8InvalidLength(s.substr(i));
     } else {
       out.append(s.substr(i, n));
       i += n;

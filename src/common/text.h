@@ -13,10 +13,14 @@ namespace strata {
 // sequence cut short). REQUIRES: !s.empty().
 size_t Utf8SequenceLength(std::string_view s);
 
+// When Utf8SequenceLength(s) is 0: how many bytes one U+FFFD replaces, the "maximal subpart" of
+// Unicode 15 §3.9 (the longest prefix of a valid sequence, or one byte), as WHATWG and Python do.
+size_t Utf8InvalidLength(std::string_view s);
+
 // Decodes the valid sequence of the given length at s.
 uint32_t Utf8Decode(std::string_view s, size_t length);
 
-// Returns s with every invalid sequence replaced by U+FFFD.
+// Returns s with every invalid sequence (maximal subpart) replaced by U+FFFD.
 std::string RepairUtf8(std::string_view s);
 
 // Quotes a value for a one-line message: 'abc', cut to max_bytes with "…", control characters

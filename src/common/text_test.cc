@@ -27,7 +27,10 @@ TEST(TextTest, InvalidSequences) {
 TEST(TextTest, RepairReplacesEachBadByte) {
   EXPECT_EQ(RepairUtf8("ok"), "ok");
   EXPECT_EQ(RepairUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(RepairUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(RepairUtf8("\xE2\x82"), "\xEF\xBF\xBD");           // one maximal subpart
+  EXPECT_EQ(RepairUtf8("\xE2\x82z"), "\xEF\xBF\xBDz");
+  EXPECT_EQ(RepairUtf8("\xF0\x80\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // no valid prefix
+  EXPECT_EQ(RepairUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
   EXPECT_EQ(RepairUtf8("김\x80"), "김\xEF\xBF\xBD");
 }
 

@@ -177,4 +177,18 @@ std::string RewriteSql(const ParsedSql& sql, Placeholders style) {
   return out;
 }
 
+size_t OriginalOffset(const ParsedSql& sql, Placeholders style, size_t rewritten_offset) {
+  (void)style;  // both styles spell placeholder k as one character and the digits of k
+  size_t shift = 0;  // original bytes minus rewritten bytes, over the placeholders passed so far
+  for (const ParamUse& use : sql.uses) {
+    const auto index = std::find(sql.names.begin(), sql.names.end(), use.name) - sql.names.begin() + 1;
+    const size_t written = 1 + std::to_string(index).size();
+    const size_t rewritten_start = use.offset - shift;
+    if (rewritten_offset < rewritten_start) break;
+    if (rewritten_offset < rewritten_start + written) return use.offset;
+    shift += use.length - written;
+  }
+  return rewritten_offset + shift;
+}
+
 }  // namespace strata

@@ -42,6 +42,10 @@ enum class Placeholders {
 // The text with each :name replaced by the placeholder of its index in names (1-based).
 std::string RewriteSql(const ParsedSql& sql, Placeholders style);
 
+// The offset in sql.text of a byte offset in RewriteSql(sql, style): for error positions the
+// database reports against the text it was sent.
+size_t OriginalOffset(const ParsedSql& sql, Placeholders style, size_t rewritten_offset);
+
 // 1-based line and column (in UTF-8 characters) of a byte offset.
 void LineColumn(std::string_view text, size_t offset, int* line, int* column);
 

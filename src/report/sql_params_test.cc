@@ -52,6 +52,16 @@ TEST(SqlParamsTest, NamesInOrderOfFirstUseWithPositions) {
   EXPECT_EQ(parsed->uses[1].column, 3);
 }
 
+TEST(SqlParamsTest, MapsRewrittenOffsetsBack) {
+  auto parsed = ParseSql("select :admin_id, x, :admin_id, y", "t.sql");
+  ASSERT_TRUE(parsed.ok());
+  const std::string sent = RewriteSql(*parsed, Placeholders::kDollar);  // "select $1, x, $1, y"
+  EXPECT_EQ(OriginalOffset(*parsed, Placeholders::kDollar, sent.find('x')), parsed->text.find('x'));
+  EXPECT_EQ(OriginalOffset(*parsed, Placeholders::kDollar, sent.find('y')), parsed->text.find('y'));
+  EXPECT_EQ(OriginalOffset(*parsed, Placeholders::kDollar, 7), 7u);  // inside the first placeholder
+  EXPECT_EQ(OriginalOffset(*parsed, Placeholders::kDollar, 2), 2u);
+}
+
 struct BadCase {
   const char* sql;
   const char* message;  // what the error must say, with line:column

@@ -55,7 +55,7 @@ bool AppendXmlCellText(std::string_view text, ByteBuffer* out, TextRepairs* repa
         case '&': out->AppendLiteral("&amp;"); break;
         case '<': out->AppendLiteral("&lt;"); break;
         case '>': out->AppendLiteral("&gt;"); break;
-        case '\r': out->AppendLiteral("_x000D_"); break;
+        case '\r': out->AppendLiteral("&#13;"); break;
         case '_':
           if (LooksLikeEscape(text, i)) {
             out->AppendLiteral("_x005F_");
@@ -78,7 +78,7 @@ bool AppendXmlCellText(std::string_view text, ByteBuffer* out, TextRepairs* repa
       out->AppendLiteral("\xEF\xBF\xBD");
       ++repairs->invalid_utf8;
       ++units;
-      ++i;
+      i += Utf8InvalidLength(text.substr(i));
       continue;
     }
     const uint32_t cp = Utf8Decode(text.substr(i), len);

@@ -1,6 +1,6 @@
 // Cell text made safe for SpreadsheetML: the one place that decides what a text cell becomes.
 //
-// - & < > are escaped; CR is written as _x000D_ (XML parsers turn a raw CR into LF);
+// - & < > are escaped; CR is written as &#13; (XML parsers turn a raw CR into LF);
 // - a literal "_xHHHH_" gets its '_' escaped as _x005F_, since Excel decodes _xHHHH_ in strings;
 // - characters XML 1.0 forbids (C0 controls but tab and LF, U+FFFE, U+FFFF) are dropped;
 // - invalid UTF-8 is replaced by U+FFFD;

@@ -19,7 +19,7 @@ TEST(XmlTextTest, EscapesMarkup) {
 }
 
 TEST(XmlTextTest, KeepsCarriageReturnAndLiteralEscapes) {
-  EXPECT_EQ(Cell("a\r\nb"), "a_x000D_\nb");
+  EXPECT_EQ(Cell("a\r\nb"), "a&#13;\nb");
   EXPECT_EQ(Cell("_x0041_"), "_x005F_x0041_");
   EXPECT_EQ(Cell("snake_case_x"), "snake_case_x");
 }

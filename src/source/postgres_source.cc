@@ -29,10 +29,20 @@ using ConnPtr = std::unique_ptr<PGconn, ConnCloser>;
 using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
 using CancelPtr = std::unique_ptr<PGcancel, CancelFreer>;
 
+// libpq's messages span lines ("...failed: Connection refused\n\tIs the server running..."): make
+// them one line.
 std::string Trim(const char* message) {
-  std::string s = message == nullptr ? "" : message;
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+  std::string out;
+  for (const char* p = message == nullptr ? "" : message; *p != '\0'; ++p) {
+    const bool space = *p == '\n' || *p == '\t' || *p == ' ' || *p == '\r';
+    if (space) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += *p;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 Type TypeOfOid(Oid oid) {
@@ -166,13 +176,13 @@ class PostgresSource : public Source {
   // Runs a command that returns no rows; maps its failure.
   Status Command(const std::string& sql, const std::string& origin) {
     ResultPtr r(PQexec(conn_.get(), sql.c_str()));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return ErrorOf(r.get(), origin, "");
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return ErrorOf(r.get(), origin, nullptr);
     return Status::Ok();
   }
 
-  // The Status for a failed result: cancelled, timed out, lost connection or a query error. sql is
-  // the text the position refers to, if any.
-  Status ErrorOf(const PGresult* r, const std::string& origin, const std::string& sql) {
+  // The Status for a failed result: cancelled, timed out, lost connection or a query error. query,
+  // when given, is the one whose text the error position refers to.
+  Status ErrorOf(const PGresult* r, const std::string& origin, const Query* query) {
     if (cancelled_) return Status::Cancelled(origin + ": cancelled");
     if (PQstatus(conn_.get()) == CONNECTION_BAD) {
       return Status::Database(origin + ": the connection to " + description_ + " was lost: " +
@@ -181,15 +191,20 @@ class PostgresSource : public Source {
     std::string message = r != nullptr ? Trim(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) : "";
     if (message.empty()) message = r != nullptr ? Trim(PQresultErrorMessage(r)) : "";
     if (message.empty()) message = Trim(PQerrorMessage(conn_.get()));
-    std::string where;
     const char* pos = r != nullptr ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : nullptr;
-    if (pos != nullptr && !sql.empty()) where = " (at " + SqlPosition(sql, std::atoi(pos) - sql_offset_) + ")";
     const char* sqlstate = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     if (sqlstate != nullptr && std::strcmp(sqlstate, "57014") == 0 && !cancelled_) {
       return Status::Database(origin + ": " + message + " (statement_timeout " +
                               std::to_string(timeout_.count()) + "ms)");
     }
-    return Status::Database(origin + where + ": " + message);
+    if (pos != nullptr && query != nullptr) {
+      const std::string sent = sql_prefix_ + RewriteSql(query->sql, Placeholders::kDollar);
+      const size_t at = ByteOffsetOfCharacter(sent, std::atoi(pos));
+      if (at >= sql_prefix_.size()) {
+        return Status::Database(ErrorAtSql(*query, Placeholders::kDollar, at - sql_prefix_.size(), message));
+      }
+    }
+    return Status::Database(origin + ": " + message);
   }
 
   void EndTransaction() {
@@ -204,7 +219,7 @@ class PostgresSource : public Source {
     if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) PQclear(PQexec(conn_.get(), "ROLLBACK"));
   }
 
-  int sql_offset_ = 0;  // characters before the report's SQL in the command sent (for positions)
+  std::string sql_prefix_;  // what was sent before the report's SQL ("DECLARE ... FOR "), for positions
   std::chrono::milliseconds timeout_{0};
 
  private:
@@ -249,7 +264,7 @@ Status PostgresCursor::NextFromCursor(Batch* batch) {
       const std::string fetch = "FETCH FORWARD " + std::to_string(options_.batch_rows) + " FROM strata_export";
       pending_.reset(PQexec(source_->conn(), fetch.c_str()));
       pending_row_ = 0;
-      if (PQresultStatus(pending_.get()) != PGRES_TUPLES_OK) return source_->ErrorOf(pending_.get(), origin_, "");
+      if (PQresultStatus(pending_.get()) != PGRES_TUPLES_OK) return source_->ErrorOf(pending_.get(), origin_, nullptr);
       if (PQntuples(pending_.get()) == 0) {
         done_ = true;
         pending_.reset();
@@ -282,7 +297,7 @@ Status PostgresCursor::NextSingleRow(Batch* batch) {
     } else if (st == PGRES_TUPLES_OK) {
       continue;  // the end of the rows; the next PQgetResult returns null
     } else {
-      Status s = source_->ErrorOf(r.get(), origin_, "");
+      Status s = source_->ErrorOf(r.get(), origin_, nullptr);
       while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
       return s;
     }
@@ -322,24 +337,23 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
     for (int c = 0; c < PQnfields(r); ++c) columns.push_back({PQfname(r, c), TypeOfOid(PQftype(r, c))});
   };
   if (options.pg_fetch == PgFetch::kCursor) {
-    const std::string prefix = "DECLARE strata_export NO SCROLL CURSOR FOR ";
-    sql_offset_ = static_cast<int>(prefix.size());
-    const std::string declare = prefix + sql;
+    sql_prefix_ = "DECLARE strata_export NO SCROLL CURSOR FOR ";
+    const std::string declare = sql_prefix_ + sql;
     ResultPtr r(PQexecParams(conn_.get(), declare.c_str(), nparams, types.data(), values.data(), nullptr, nullptr, 0));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(ErrorOf(r.get(), query.origin, sql));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail(ErrorOf(r.get(), query.origin, &query));
     ResultPtr d(PQdescribePortal(conn_.get(), "strata_export"));
-    if (PQresultStatus(d.get()) != PGRES_COMMAND_OK) return fail(ErrorOf(d.get(), query.origin, ""));
+    if (PQresultStatus(d.get()) != PGRES_COMMAND_OK) return fail(ErrorOf(d.get(), query.origin, nullptr));
     describe(d.get());
   } else {
-    sql_offset_ = 0;
+    sql_prefix_.clear();
     if (!PQsendQueryParams(conn_.get(), sql.c_str(), nparams, types.data(), values.data(), nullptr, nullptr, 0) ||
         !PQsetSingleRowMode(conn_.get())) {
-      return fail(ErrorOf(nullptr, query.origin, sql));
+      return fail(ErrorOf(nullptr, query.origin, &query));
     }
     // The query is in flight; its first result tells the columns (or the error).
     ResultPtr d(PQgetResult(conn_.get()));
     const ExecStatusType st = PQresultStatus(d.get());
-    if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) return fail(ErrorOf(d.get(), query.origin, sql));
+    if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) return fail(ErrorOf(d.get(), query.origin, &query));
     describe(d.get());
     if (columns.empty()) return fail(Status::Database(query.origin + ": the statement returns no columns"));
     auto cursor = std::make_unique<PostgresCursor>(this, std::move(columns), options, query.origin);

@@ -34,20 +34,22 @@ std::string RedactUrl(const std::string& url) {
   return std::regex_replace(url, kKeyword, "$1***");
 }
 
-std::string SqlPosition(const std::string& sql, int position) {
-  int line = 1, column = 1, chars = 0;
-  for (size_t k = 0; k < sql.size(); ++k) {
-    const auto c = static_cast<unsigned char>(sql[k]);
-    if ((c & 0xC0) == 0x80) continue;
-    if (++chars >= position) break;
-    if (c == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
+std::string ErrorAtSql(const Query& query, Placeholders style, size_t sent_offset, const std::string& what) {
+  int line, column;
+  LineColumn(query.sql.text, OriginalOffset(query.sql, style, sent_offset), &line, &column);
+  if (query.file.empty()) {
+    return query.origin + ": line " + std::to_string(line) + " column " + std::to_string(column) + ": " + what;
   }
-  return std::to_string(line) + ":" + std::to_string(column);
+  return query.origin + ": " + query.file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what;
+}
+
+size_t ByteOffsetOfCharacter(std::string_view text, int position) {
+  int chars = 0;
+  for (size_t k = 0; k < text.size(); ++k) {
+    if ((static_cast<unsigned char>(text[k]) & 0xC0) == 0x80) continue;
+    if (++chars == position) return k;
+  }
+  return text.size();
 }
 
 }  // namespace strata

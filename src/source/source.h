@@ -27,6 +27,7 @@ namespace strata {
 // A query ready to run: SQL with named placeholders and the values for them.
 struct Query {
   std::string origin;  // names the query in messages: "report member_activity", "query.sql"
+  std::string file;    // the SQL's file, for positions in errors ("reports/x.sql"); may be empty
   ParsedSql sql;
   std::vector<ParamValue> params;  // one per sql.names, same order
 };
@@ -73,7 +74,11 @@ Result<std::unique_ptr<Source>> OpenSource(const std::string& url);
 // "password=secret" -> "password=***").
 std::string RedactUrl(const std::string& url);
 
-// For the implementations: the line:column of a 1-based character position in sql, for messages.
-std::string SqlPosition(const std::string& sql, int position);
+// For the implementations: the message for an error at a byte offset of the SQL text that was
+// sent (RewriteSql(query.sql, style)): "origin: file:line:column: what".
+std::string ErrorAtSql(const Query& query, Placeholders style, size_t sent_offset, const std::string& what);
+
+// The byte offset of a 1-based character position (PostgreSQL counts characters) in text.
+size_t ByteOffsetOfCharacter(std::string_view text, int position);
 
 }  // namespace strata

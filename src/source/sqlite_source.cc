@@ -216,10 +216,10 @@ Result<std::unique_ptr<Cursor>> SqliteSource::Execute(const Query& query, const 
   const int rc = sqlite3_prepare_v3(db_.get(), sql.c_str(), static_cast<int>(sql.size()), 0, &raw, nullptr);
   StmtPtr stmt(raw);
   if (rc != SQLITE_OK) {
-    std::string where;
     const int offset = sqlite3_error_offset(db_.get());
-    if (offset >= 0) where = " (at " + SqlPosition(sql, offset + 1) + ")";
-    Status s = Status::Database(query.origin + where + ": " + sqlite3_errmsg(db_.get()));
+    Status s = Status::Database(
+        offset >= 0 ? ErrorAtSql(query, Placeholders::kQuestion, static_cast<size_t>(offset), sqlite3_errmsg(db_.get()))
+                    : query.origin + ": " + sqlite3_errmsg(db_.get()));
     EndTransaction();
     return s;
   }

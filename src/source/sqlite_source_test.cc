@@ -111,10 +111,13 @@ TEST_F(SqliteSourceTest, ParametersAreBoundByType) {
 
 TEST_F(SqliteSourceTest, ErrorsNameThePlace) {
   auto src = Open();
-  auto cursor = src->Execute(MakeQuery("select id,\n  nope from t"), {});
+  auto cursor = src->Execute(MakeQuery("select :a,\n  :b + nope from t",
+                                       {ParseParamValue(ParamType::kInt, "1").value(),
+                                        ParseParamValue(ParamType::kInt, "2").value()}),
+                             {});
   ASSERT_FALSE(cursor.ok());
   EXPECT_EQ(cursor.status().code(), Status::Code::kDatabase);
-  EXPECT_NE(cursor.status().message().find("test (at 2:3): no such column: nope"), std::string::npos)
+  EXPECT_NE(cursor.status().message().find("test: line 2 column 8: no such column: nope"), std::string::npos)
       << cursor.status().message();
   // The source stays usable after an error.
   Batch b;
