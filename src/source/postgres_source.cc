@@ -201,6 +201,11 @@ class PostgresSource : public Source {
       const std::string sent = sql_prefix_ + RewriteSql(query->sql, Placeholders::kDollar);
       const size_t at = ByteOffsetOfCharacter(sent, std::atoi(pos));
       if (at >= sql_prefix_.size()) {
+        if (at == sql_prefix_.size() && !sql_prefix_.empty() && sqlstate != nullptr &&
+            std::strcmp(sqlstate, "42601") == 0) {
+          // A cursor takes only a query: "DELETE ..." fails as a syntax error at its first word.
+          message += " (a report must be one query: SELECT, WITH ... SELECT, VALUES or TABLE)";
+        }
         return Status::Database(ErrorAtSql(*query, Placeholders::kDollar, at - sql_prefix_.size(), message));
       }
     }

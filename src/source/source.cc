@@ -40,7 +40,8 @@ std::string ErrorAtSql(const Query& query, Placeholders style, size_t sent_offse
   if (query.file.empty()) {
     return query.origin + ": line " + std::to_string(line) + " column " + std::to_string(column) + ": " + what;
   }
-  return query.origin + ": " + query.file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what;
+  const std::string who = query.origin == query.file ? std::string() : query.origin + ": ";
+  return who + query.file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what;
 }
 
 size_t ByteOffsetOfCharacter(std::string_view text, int position) {

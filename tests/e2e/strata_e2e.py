@@ -15,6 +15,8 @@ import openpyxl
 
 STRATA = os.environ.get("STRATA_BIN", "strata")
 PG_URL = os.environ.get("STRATA_TEST_PG", "")
+if not PG_URL and os.environ.get("STRATA_REQUIRE_PG"):
+    raise SystemExit("STRATA_REQUIRE_PG is set but STRATA_TEST_PG is not: the PostgreSQL tests would be skipped")
 EXCEL_EPOCH = datetime.datetime(1899, 12, 30)
 MAX_CELL = 32767
 FORBIDDEN = {c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {0xFFFE, 0xFFFF}

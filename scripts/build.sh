@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds Strata: `build.sh [DIR] [asan]`. Warnings are errors; "asan" adds AddressSanitizer and
+# UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:-build}
+flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_WERROR=ON)
+if [ "${2:-}" = "asan" ]; then flags+=(-DSTRATA_SANITIZE=ON -DSTRATA_BUILD_BENCH=OFF); fi
+cmake -S . -B "$dir" -G Ninja "${flags[@]}" >/dev/null
+cmake --build "$dir"
