@@ -1,6 +1,6 @@
 #include "source/source.h"
 
-#include <regex>
+#include <algorithm>
 
 #include "source/postgres_source.h"
 #include "source/sqlite_source.h"
@@ -25,13 +25,47 @@ Result<std::unique_ptr<Source>> OpenSource(const std::string& url) {
 }
 
 std::string RedactUrl(const std::string& url) {
-  static const std::regex kUserinfo(R"(^(postgres(?:ql)?://[^:/@]*):[^@]*@)");
-  static const std::regex kKeyword(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))");
-  static const std::regex kQuery(R"(([?&]password=)[^&]*)");
+  std::string out = url;
   if (url.rfind("postgres", 0) == 0) {
-    return std::regex_replace(std::regex_replace(url, kUserinfo, "$1@"), kQuery, "$1***");
+    // postgresql://user:secret@host/db?password=secret
+    const size_t authority = out.find("://");
+    if (authority != std::string::npos) {
+      const size_t start = authority + 3;
+      const size_t at = out.find('@', start);
+      const size_t slash = out.find('/', start);
+      if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+        const size_t colon = out.find(':', start);
+        if (colon != std::string::npos && colon < at) out.erase(colon, at - colon);
+      }
+    }
+    for (size_t p = out.find("password="); p != std::string::npos; p = out.find("password=", p + 1)) {
+      if (p == 0 || (out[p - 1] != '?' && out[p - 1] != '&')) continue;
+      const size_t value = p + 9;
+      const size_t end = std::min(out.find('&', value), out.size());
+      out.replace(value, end - value, "***");
+    }
+    return out;
   }
-  return std::regex_replace(url, kKeyword, "$1***");
+  // A conninfo: password = secret, or password='sec ret' with backslash escapes.
+  for (size_t p = out.find("password"); p != std::string::npos; p = out.find("password", p + 1)) {
+    if (p > 0 && out[p - 1] != ' ' && out[p - 1] != '\t') continue;
+    size_t k = p + 8;
+    while (k < out.size() && out[k] == ' ') ++k;
+    if (k >= out.size() || out[k] != '=') continue;
+    ++k;
+    while (k < out.size() && out[k] == ' ') ++k;
+    size_t end = k;
+    if (end < out.size() && out[end] == '\'') {
+      for (++end; end < out.size() && out[end] != '\''; ++end) {
+        if (out[end] == '\\') ++end;
+      }
+      end = std::min(end + 1, out.size());
+    } else {
+      while (end < out.size() && out[end] != ' ') ++end;
+    }
+    out.replace(k, end - k, "***");
+  }
+  return out;
 }
 
 std::string ErrorAtSql(const Query& query, Placeholders style, size_t sent_offset, const std::string& what) {

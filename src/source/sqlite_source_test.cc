@@ -186,6 +186,9 @@ TEST(RedactUrlTest, HidesPasswords) {
   EXPECT_EQ(RedactUrl("postgresql://u:secret@h:5432/db"), "postgresql://u@h:5432/db");
   EXPECT_EQ(RedactUrl("host=h password=secret dbname=d"), "host=h password=*** dbname=d");
   EXPECT_EQ(RedactUrl("postgresql://h/db?password=secret&x=1"), "postgresql://h/db?password=***&x=1");
+  EXPECT_EQ(RedactUrl("host=h password = 'a b\\' c' user=u"), "host=h password = *** user=u");
+  EXPECT_EQ(RedactUrl("postgresql://u@h/db"), "postgresql://u@h/db");
+  EXPECT_EQ(RedactUrl("postgresql://h:5432/db"), "postgresql://h:5432/db");
   EXPECT_EQ(RedactUrl("sqlite:a.db"), "sqlite:a.db");
 }
 
