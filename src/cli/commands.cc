@@ -144,7 +144,7 @@ struct ExportArgs {
   std::string output;
   std::string format;
   std::string timeout;
-  std::string pg_fetch = "cursor";
+  std::string pg_fetch = "single-row";
   int compression = 1;
   uint64_t sheet_rows = 1048575;
   bool bom = false;
@@ -265,7 +265,9 @@ int RunExport(const ExportArgs& args) {
   options.execute.statement_timeout = timeout;
   if (args.pg_fetch == "single-row") {
     options.execute.pg_fetch = PgFetch::kSingleRow;
-  } else if (args.pg_fetch != "cursor") {
+  } else if (args.pg_fetch == "cursor") {
+    options.execute.pg_fetch = PgFetch::kCursor;
+  } else {
     return Fail(Status::Usage("--pg-fetch takes cursor or single-row"));
   }
 
@@ -334,7 +336,7 @@ int Main(int argc, char** argv) {
   export_cmd->add_flag("--no-formula-guard", ex.no_formula_guard,
                        "csv: keep text beginning with = + - @ as it is (default: prefix it with ')");
   export_cmd->add_flag("-q,--quiet", ex.quiet, "No progress line and no summary");
-  export_cmd->add_option("--pg-fetch", ex.pg_fetch, "PostgreSQL row streaming: cursor (default) or single-row");
+  export_cmd->add_option("--pg-fetch", ex.pg_fetch, "PostgreSQL row streaming: single-row (default) or cursor");
   export_cmd->add_option("--sheet-rows", ex.sheet_rows, "xlsx: data rows per sheet before the next one (default and "
                                                         "maximum 1048575)")
       ->group("");  // for tests of the sheet spill

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Strata's benchmarks, peers in the same run. Prints Markdown for bench/RESULTS.md.
+
+  bench/run.py writer [N]     the .xlsx writer alone (rows generated in-process) vs the four peers
+  bench/run.py postgres [N]   strata export from a throwaway PostgreSQL vs psql \\copy, and peak RSS
+                              for N and 10 x N rows
+
+Requires a build in build/ (scripts/build.sh) and scripts/install-deps.sh's packages."""
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STRATA = os.path.join(ROOT, "build", "src", "strata")
+WRITER_BENCH = os.path.join(ROOT, "build", "bench", "xlsx_writer_bench")
+
+
+def timed(cmd, repeat=3, stdout=subprocess.DEVNULL, env=None):
+    """Best wall time of `repeat` runs and the largest peak RSS (KiB), via /usr/bin/time."""
+    best, rss = None, 0
+    for _ in range(repeat):
+        with tempfile.NamedTemporaryFile() as t:
+            start = time.monotonic()
+            subprocess.run(["/usr/bin/time", "-f", "%M", "-o", t.name, *cmd], check=True, stdout=stdout, env=env)
+            wall = time.monotonic() - start
+            rss = max(rss, int(open(t.name).read().split()[-1]))
+        best = wall if best is None else min(best, wall)
+    return best, rss
+
+
+def writer(n):
+    out = tempfile.mkdtemp(prefix="strata_bench_")
+    results = []
+    for level in (1, 3):
+        line = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", os.path.join(out, "rss"), WRITER_BENCH,
+                               os.path.join(out, f"strata{level}.xlsx"), str(n), str(level)],
+                              check=True, capture_output=True, text=True).stdout
+        r = json.loads(line)
+        r["peer"] = f"strata (level {level})"
+        r["peak_rss_kib"] = int(open(os.path.join(out, "rss")).read().split()[-1])
+        results.append(r)
+    peers = subprocess.run(["bash", os.path.join(ROOT, "bench", "peers", "run_peers.sh"), out, str(n)],
+                           check=True, capture_output=True, text=True).stdout
+    results += [json.loads(l) for l in peers.splitlines() if l.startswith("{")]
+    base = next(r for r in results if r["peer"] == "libxlsxwriter")
+    print(f"| writer | rows/s | seconds | × libxlsxwriter speed | peak RSS | file size | × libxlsxwriter size |")
+    print(f"|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['peer']} | {r['rows_per_s']:,.0f} | {r['seconds']:.2f} | "
+              f"{r['rows_per_s'] / base['rows_per_s']:.1f}× | {r['peak_rss_kib'] / 1024:.1f} MiB | "
+              f"{r['bytes'] / 1e6:.1f} MB | {r['bytes'] / base['bytes']:.2f} |")
+    shutil.rmtree(out)
+
+
+def postgres(n):
+    pgdir = tempfile.mkdtemp(prefix="strata_bench_pg_")
+    env_lines = subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "start", pgdir], check=True,
+                               capture_output=True, text=True).stdout
+    url = env_lines.split("'")[1]
+    try:
+        columns = ("i as id, 'member-' || i || ' 김민준 café' as name, (i * 7919) % 1000 as qty, "
+                   "((i * 104729) % 1000000 / 100.0)::numeric(12,2) as price, (i % 1000) / 7.0::float8 as ratio, "
+                   "date '2020-01-01' + (i % 2000)::int as created, "
+                   "timestamp '2020-01-01' + ((i * 37) % 157680000) * interval '1 second' as updated, "
+                   "i % 3 = 0 as active, i * 1000003 as big, 'order #' || i || ' <ok> & done' as note")
+        subprocess.run(["psql", "-q", url, "-c", f"create table bench_rows as select {columns} "
+                        f"from generate_series(0::bigint, {n - 1}) i; analyze bench_rows"], check=True)
+        work = tempfile.mkdtemp(prefix="strata_bench_q_")
+        q = os.path.join(work, "q.sql")
+        with open(q, "w") as f:
+            f.write("select * from bench_rows")
+        copy = ["psql", "-q", url, "-c", "\\copy (select * from bench_rows) to '/dev/null' csv"]
+        base, base_rss = timed(copy)
+        rows = []
+        for label, fmt, extra in (("csv, single-row (default)", "csv", ["--pg-fetch", "single-row"]),
+                                  ("csv, cursor", "csv", ["--pg-fetch", "cursor"]),
+                                  ("xlsx, single-row (default)", "xlsx", ["--pg-fetch", "single-row"]),
+                                  ("xlsx, cursor", "xlsx", ["--pg-fetch", "cursor"])):
+            with open(os.devnull, "w") as devnull:
+                wall, rss = timed([STRATA, "export", "--database", url, "--sql", q, "-o", "-", "--format", fmt, "-q",
+                                   *extra], stdout=devnull)
+            rows.append((label, wall, rss))
+        print(f"{n:,} rows × 10 columns from PostgreSQL 15 on loopback; best of 3; output to /dev/null.\n")
+        print("| command | seconds | × psql \\copy | peak RSS |")
+        print("|---|---:|---:|---:|")
+        print(f"| psql \\copy (query) to /dev/null csv | {base:.2f} | 1.00 | {base_rss / 1024:.1f} MiB |")
+        for label, wall, rss in rows:
+            print(f"| strata export {label} | {wall:.2f} | {wall / base:.2f} | {rss / 1024:.1f} MiB |")
+        # Memory must not grow with rows: 10 x N rows generated by the server on the fly.
+        big = os.path.join(work, "big.sql")
+        with open(big, "w") as f:
+            f.write(f"select {columns} from generate_series(0::bigint, :n - 1) i")
+        print("\n| rows (xlsx, to a file) | seconds | peak RSS | file size |")
+        print("|---:|---:|---:|---:|")
+        for rows_n in (n, 10 * n):
+            out = os.path.join(work, "big.xlsx")
+            wall, rss = timed([STRATA, "export", "--database", url, "--sql", big, "-p", f"n={rows_n}", "-o", out, "-q"],
+                              repeat=1)
+            print(f"| {rows_n:,} | {wall:.1f} | {rss / 1024:.1f} MiB | {os.path.getsize(out) / 1e6:.0f} MB |")
+        shutil.rmtree(work)
+    finally:
+        subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "stop", pgdir], check=False)
+
+
+if __name__ == "__main__":
+    what = sys.argv[1] if len(sys.argv) > 1 else "writer"
+    n = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+    {"writer": writer, "postgres": postgres}[what](n)
