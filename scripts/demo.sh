@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-scripts/build.sh build >/dev/null
+echo "== building strata (a few minutes the first time)"
+scripts/build.sh build
 strata=build/src/strata
 project=examples/admin-reports
 db=$project/demo.db

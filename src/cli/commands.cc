@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cctype>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -84,10 +85,16 @@ Result<std::vector<ParamArg>> ParseParamArgs(const std::vector<std::string>& raw
   for (const std::string& r : raw) {
     auto a = ParseParamArg(r);
     if (!a.ok()) return a.status();
+    for (const ParamArg& seen : out) {
+      // Two values for one parameter (two tenants, say) is a mistake, not a choice to guess at.
+      if (seen.name == a->name) return Status::Usage("--param " + a->name + " is given twice");
+    }
     out.push_back(std::move(*a));
   }
   return out;
 }
+
+std::string Rows(uint64_t n) { return GroupThousands(n) + (n == 1 ? " row" : " rows"); }
 
 // --- strata reports ----------------------------------------------------------------------------
 
@@ -168,6 +175,7 @@ int RunExport(const ExportArgs& args) {
   // What to run: a report of a project, or ad hoc SQL.
   Query query;
   std::string url;
+  std::string url_origin;  // where the URL came from, for messages
   std::chrono::milliseconds timeout = std::chrono::minutes(10);
   std::string default_output;
   std::string sheet_name = "Sheet1";
@@ -190,7 +198,8 @@ int RunExport(const ExportArgs& args) {
     if (!args.project.empty()) {
       auto project = LoadProject(args.project);
       if (!project.ok()) return Fail(project.status());
-      url = project->database_url;
+      url = ResolveSqliteUrl(project->database_url, project->folder);
+      url_origin = project->database_url_at;
       timeout = project->statement_timeout;
     }
   } else {
@@ -211,7 +220,8 @@ int RunExport(const ExportArgs& args) {
     query.file = (std::filesystem::path(project->folder) / report->sql_path).string();
     query.sql = report->sql;
     query.params = std::move(*values);
-    url = project->database_url;
+    url = ResolveSqliteUrl(project->database_url, project->folder);
+    url_origin = project->database_url_at;
     timeout = project->statement_timeout;
     sheet_name = report->name;
     std::string tenant;
@@ -222,8 +232,14 @@ int RunExport(const ExportArgs& args) {
   }
 
   // The database: --database, then STRATA_DATABASE_URL, then the project's.
-  if (const char* env = std::getenv("STRATA_DATABASE_URL"); env != nullptr && *env != '\0') url = env;
-  if (!args.database.empty()) url = args.database;
+  if (const char* env = std::getenv("STRATA_DATABASE_URL"); env != nullptr && *env != '\0') {
+    url = env;
+    url_origin = "STRATA_DATABASE_URL";
+  }
+  if (!args.database.empty()) {
+    url = args.database;
+    url_origin = "--database";
+  }
   if (!args.timeout.empty()) {
     if (args.timeout == "0") {
       timeout = std::chrono::milliseconds(0);
@@ -237,10 +253,20 @@ int RunExport(const ExportArgs& args) {
   // Where to and in which format.
   SinkOptions sink_options;
   std::string output = args.output;
+  std::error_code ec;
+  if (!output.empty() && output != "-" && std::filesystem::is_directory(output, ec)) {
+    return Fail(Status::Usage("-o " + output + " is a directory: give a file name"));
+  }
   if (!args.format.empty()) {
-    auto f = FormatFromName(args.format);
+    std::string lower = args.format;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto f = FormatFromName(lower);
     if (!f.ok()) return Fail(f.status());
     sink_options.format = *f;
+    auto by_name = FormatFromPath(output);
+    if (!output.empty() && output != "-" && by_name.ok() && *by_name != *f) {
+      return Fail(Status::Usage("--format " + args.format + " disagrees with the file name " + output));
+    }
   } else if (!output.empty() && output != "-") {
     auto f = FormatFromPath(output);
     if (!f.ok()) return Fail(f.status());
@@ -272,7 +298,9 @@ int RunExport(const ExportArgs& args) {
   }
 
   auto source = OpenSource(url);
-  if (!source.ok()) return Fail(source.status());
+  if (!source.ok()) {
+    return Fail(url_origin.empty() ? source.status() : source.status().WithContext("database from " + url_origin));
+  }
   auto out = FileOutput::Open(output);
   if (!out.ok()) return Fail(out.status());
   auto sink = MakeSink(sink_options, out->get());
@@ -280,27 +308,24 @@ int RunExport(const ExportArgs& args) {
   exporting::ProgressLine progress(stderr, !args.quiet && isatty(STDERR_FILENO) && output != "-");
   options.on_progress = [&](const exporting::Progress& p) { progress.Update(p); };
   Source* running = source->get();
-  Result<exporting::ExportResult> result = Status::Internal("not run");
-  {
-    SignalWatcher signals([running] { running->Cancel(); });
-    result = exporting::RunExport(**source, query, *sink, **out, options);
-    progress.Clear();
-    if (signals.fired() && result.ok()) result = Status::Cancelled("interrupted");
-  }
-  if (!result.ok()) {
+  // The watcher lives until the file is published or discarded: a signal at any moment before
+  // that discards it, and none can kill the process with a temporary file left behind.
+  SignalWatcher signals([running] { running->Cancel(); });
+  Result<exporting::ExportResult> result = exporting::RunExport(**source, query, *sink, **out, options);
+  progress.Clear();
+  if (result.ok() && signals.fired()) result = Status::Cancelled("interrupted");
+  Status committed = result.ok() ? (*out)->Commit() : result.status();
+  if (!committed.ok()) {
     (*out)->Discard();
-    Status s = result.status();
-    if (s.code() == Status::Code::kCancelled) {
+    if (committed.code() == Status::Code::kCancelled) {
       std::fprintf(stderr, "strata: interrupted; no file was written\n");
       return kExitInterrupted;
     }
-    return Fail(s);
+    return Fail(committed);
   }
-  Status committed = (*out)->Commit();
-  if (!committed.ok()) return Fail(committed);
   for (const std::string& w : result->warnings) std::fprintf(stderr, "strata: warning: %s\n", w.c_str());
   if (!args.quiet) {
-    std::fprintf(stderr, "strata: wrote %s rows to %s (%s) in %.2f s\n", GroupThousands(result->rows).c_str(),
+    std::fprintf(stderr, "strata: wrote %s to %s (%s) in %.2f s\n", Rows(result->rows).c_str(),
                  output == "-" ? "standard output" : output.c_str(), exporting::FormatBytes(result->bytes).c_str(),
                  result->seconds);
   }
@@ -328,7 +353,8 @@ int Main(int argc, char** argv) {
                          "STRATA_DATABASE_URL");
   export_cmd->add_option("--sql", ex.sql_file, "Ad hoc: a file with one SQL query (- for standard input)");
   export_cmd->add_option("-p,--param", ex.params, "name=value, or name:type=value for ad hoc SQL")->allow_extra_args(false);
-  export_cmd->add_option("-o,--output", ex.output, "The file to write (- for standard output)");
+  export_cmd->add_option("-o,--output", ex.output,
+                         "The file to write (- for standard output); default <report>_<tenant>.xlsx here");
   export_cmd->add_option("--format", ex.format, "xlsx or csv (default: from the file's extension)");
   export_cmd->add_option("--timeout", ex.timeout, "Statement timeout, e.g. 30s, 10min (0: none)");
   export_cmd->add_option("--compression", ex.compression, "xlsx deflate level: 0 fastest .. 3 smallest (default 1)");
@@ -341,11 +367,19 @@ int Main(int argc, char** argv) {
                                                         "maximum 1048575)")
       ->group("");  // for tests of the sheet spill
 
+  if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "reports" && std::string(argv[1]) != "export") {
+    return Fail(Status::Usage("unknown command '" + std::string(argv[1]) + "' (commands: reports, export; see strata --help)"));
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    return Fail(Status::Usage(std::string(e.what()) + " (see strata --help)"));
   }
   if (*reports_cmd) return RunReports(reports);
   if (*export_cmd) return RunExport(ex);

@@ -110,6 +110,7 @@ TEST(ExporterTest, AnOutputFailingAtAnyWriteCancelsTheQuery) {
     auto r = RunExport(source, Query{}, sink, out, {});
     ASSERT_FALSE(r.ok()) << "write " << n;
     EXPECT_EQ(r.status().code(), Status::Code::kIo);
+    EXPECT_TRUE(source.cancelled_) << "the query was left running after the output failed";
     EXPECT_EQ(source.open_cursors_, 0);
   }
 }

@@ -113,7 +113,10 @@ Result<ParamValue> ParseParamValue(ParamType type, std::string_view text) {
       return v;
     case ParamType::kDate: {
       auto days = ParseDate(text);
-      if (!days) return Status::Usage("expected a date YYYY-MM-DD");
+      if (!days) {
+        const bool shaped = text.size() == 10 && text[4] == '-' && text[7] == '-';
+        return Status::Usage(shaped ? "there is no such day in the calendar" : "expected a date YYYY-MM-DD");
+      }
       v.text = FormatDate(*days);
       return v;
     }

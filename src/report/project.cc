@@ -122,15 +122,8 @@ Status Loader::Database(const toml::table& t) {
   if (const toml::node* url = t.get("url")) {
     auto s = String(*url, "database.url");
     if (!s.ok()) return s.status();
-    std::string value = *s;
-    if (value.rfind("sqlite:", 0) == 0) {
-      std::string path = value.substr(7);
-      if (path.rfind("//", 0) == 0) path = path.substr(2);
-      if (!path.empty() && path != ":memory:" && fs::path(path).is_relative()) {
-        value = "sqlite:" + (fs::path(p_->folder) / path).lexically_normal().string();
-      }
-    }
-    p_->database_url = value;
+    p_->database_url = *s;
+    p_->database_url_at = At(url->source());
   }
   if (const toml::node* timeout = t.get("statement_timeout")) {
     auto d = Duration(*timeout, "database.statement_timeout");
@@ -487,7 +480,11 @@ Result<std::vector<ParamValue>> BindAdHocParams(const ParsedSql& sql, const std:
     for (const ParamArg& a : given) {
       if (a.name == name) arg = &a;
     }
-    if (arg == nullptr) return Status::Usage("the SQL uses :" + name + " but no --param " + name + "=... was given");
+    if (arg == nullptr) {
+      const ParamUse& use = *std::find_if(sql.uses.begin(), sql.uses.end(), [&](const ParamUse& u) { return u.name == name; });
+      return Status::Usage("the SQL uses :" + name + " (line " + std::to_string(use.line) + " column " +
+                           std::to_string(use.column) + ") but no --param " + name + "=... was given");
+    }
     const ParamType type = arg->type ? *arg->type : InferParamType(arg->value);
     auto v = ParseParamValue(type, arg->value);
     if (!v.ok()) return BadValue(name, type, arg->value, v.status());

@@ -63,9 +63,10 @@ struct ServeSettings {
 struct Project {
   std::string folder;       // as given
   std::string config_path;  // folder/strata.toml
-  // The database URL with a relative SQLite path made relative to the folder; empty when the
-  // project names none (then --database or STRATA_DATABASE_URL must).
+  // The database URL as written (a relative SQLite path is relative to the folder: the CLI resolves
+  // it); empty when the project names none (then --database or STRATA_DATABASE_URL must).
   std::string database_url;
+  std::string database_url_at;  // "path/strata.toml:2:7", where it was written, for messages
   std::chrono::milliseconds statement_timeout = std::chrono::minutes(10);
   std::string tenant_param;
   std::optional<ParsedSql> tenant_list;

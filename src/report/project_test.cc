@@ -70,7 +70,8 @@ role = "service"
 TEST_F(ProjectTest, LoadsEverySection) {
   auto p = Load(kGood);
   ASSERT_TRUE(p.ok()) << p.status().message();
-  EXPECT_EQ(p->database_url, "sqlite:" + (dir_ / "demo.db").string());
+  EXPECT_EQ(p->database_url, "sqlite:demo.db");
+  EXPECT_NE(p->database_url_at.find("strata.toml:2:7"), std::string::npos) << p->database_url_at;
   EXPECT_EQ(p->statement_timeout, std::chrono::seconds(30));
   EXPECT_EQ(p->tenant_param, "admin_id");
   ASSERT_TRUE(p->tenant_list.has_value());

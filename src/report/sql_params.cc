@@ -133,6 +133,13 @@ Result<ParsedSql> ParseSql(std::string_view s, std::string_view origin) {
       } else {
         ++i;
       }
+    } else if (c == '?') {
+      out.question_marks.push_back(i);
+      ++i;
+    } else if (c == '`') {  // a MySQL/SQLite quoted identifier: `a:b` holds no parameter
+      const size_t k = SkipQuoted(s, i, '`', false);
+      if (k == std::string_view::npos) return ErrorAt(s, origin, i, "unterminated `quoted identifier`");
+      i = k;
     } else if (c == ';') {
       end = i;
       // Only comments and white space may follow.

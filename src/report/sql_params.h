@@ -29,6 +29,9 @@ struct ParsedSql {
   std::string text;                // the statement, trailing ';' removed
   std::vector<ParamUse> uses;      // every placeholder, in order of appearance
   std::vector<std::string> names;  // distinct names, in order of first use
+  // Offsets of '?' outside quotes and comments: an operator in PostgreSQL (jsonb ? 'key'), but a
+  // parameter to SQLite, which therefore refuses them.
+  std::vector<size_t> question_marks;
 };
 
 // REQUIRES: origin names the text for messages ("reports/x.sql", "--sql", "tenants").

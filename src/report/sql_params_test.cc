@@ -28,8 +28,11 @@ const Case kCases[] = {
      "select $$ :no $$, $fn$ ' :no $fn$, ?1"},
     {"select a[1:2], :yes", "select a[1:2], $1", "select a[1:2], ?1"},
     {"select x := 1", "select x := 1", "select x := 1"},
+    {"select doc ? 'k', `a:b` from t where :k", "select doc ? 'k', `a:b` from t where $1",
+     "select doc ? 'k', `a:b` from t where ?1"},
     {"select :admin_id2 from t;", "select $1 from t", "select ?1 from t"},
     {"select 1; -- trailing comment\n", "select 1", "select 1"},
+    // Not a :name placeholder (ASCII names only); SQLite's source refuses it rather than run it unbound.
     {"select '김민준:x', :이름", "select '김민준:x', :이름", "select '김민준:x', :이름"},
 };
 

@@ -44,6 +44,10 @@ void CsvWriter::AppendText(std::string_view text, bool guard) {
                       (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@' || text[0] == '\t' ||
                        text[0] == '\r');
   if (prefix) ++guarded_;
+  if (text.empty()) {  // quoted, so that it reads back as '' and not as NULL (an empty field)
+    buf_.AppendLiteral("\"\"");
+    return;
+  }
   if (!NeedsQuotes(text)) {
     if (prefix) buf_.Push('\'');
     buf_.Append(text);

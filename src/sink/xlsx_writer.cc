@@ -11,7 +11,7 @@ namespace strata {
 namespace {
 
 constexpr size_t kFlushBytes = 256 * 1024;
-constexpr int64_t kMaxExactInt = int64_t{1} << 53;
+constexpr int64_t kMaxExcelInt = 999'999'999'999'999;  // 15 digits: what Excel keeps of a number
 const int64_t kDay1900_01_01 = DaysFromCivil(1900, 1, 1);
 const int64_t kDay1900_03_01 = DaysFromCivil(1900, 3, 1);
 const int64_t kDay1899_12_30 = DaysFromCivil(1899, 12, 30);
@@ -205,7 +205,7 @@ void XlsxWriter::AppendRow(const Batch& batch, size_t row) {
         buf_.Append(v.b ? std::string_view("<c t=\"b\"><v>1</v></c>") : std::string_view("<c t=\"b\"><v>0</v></c>"));
         break;
       case Type::kInt64:
-        if (v.i >= -kMaxExactInt && v.i <= kMaxExactInt) {
+        if (v.i >= -kMaxExcelInt && v.i <= kMaxExcelInt) {
           buf_.AppendLiteral("<c><v>");
           AppendInt(&buf_, v.i);
           buf_.AppendLiteral("</v></c>");
@@ -333,7 +333,7 @@ std::vector<std::string> XlsxWriter::warnings() const {
   }
   if (numbers_as_text_ > 0) {
     out.push_back(GroupThousands(numbers_as_text_) +
-                  " number(s) were written as text to keep every digit (past 2^53, more than 15 digits, or NaN)");
+                  " number(s) were written as text to keep every digit (more than Excel's 15 digits, or NaN)");
   }
   if (dates_as_text_ > 0) {
     out.push_back(GroupThousands(dates_as_text_) +

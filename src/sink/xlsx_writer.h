@@ -6,7 +6,8 @@
 // attribute (they are consecutive, which the spec allows) and a NULL is an empty <c/>.
 //
 // Cell rules (exactness first):
-//   int64       a number when |v| <= 2^53, else text (a double would change the digits)
+//   int64       a number up to 15 digits, else text: Excel keeps 15 significant digits and would
+//               show 1234567890123456 as 1234567890123450
 //   double      a number; NaN and infinities as text
 //   numeric     a number when it has at most 15 significant digits, else its exact text
 //   date        an Excel date (yyyy-mm-dd) from 1900-01-01 to 9999-12-31, else ISO text

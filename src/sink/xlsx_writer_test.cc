@@ -59,7 +59,8 @@ TEST(XlsxWriterTest, EveryCellType) {
   b.AddNull();
   b.AddBool(true);
   b.AddInt64(42);
-  b.AddInt64((int64_t{1} << 53) + 1);  // past exact doubles: text
+  b.AddInt64(999'999'999'999'999);       // 15 digits: a number
+  b.AddInt64(1'234'567'890'123'456);     // 16 digits: Excel would change the last one, so text
   b.AddDouble(0.1);
   b.AddDouble(std::numeric_limits<double>::quiet_NaN());
   b.AddText(Type::kNumeric, "12.50");
@@ -76,7 +77,8 @@ TEST(XlsxWriterTest, EveryCellType) {
             "<row><c/></row>"
             "<row><c t=\"b\"><v>1</v></c></row>"
             "<row><c><v>42</v></c></row>"
-            "<row><c t=\"inlineStr\"><is><t>9007199254740993</t></is></c></row>"
+            "<row><c><v>999999999999999</v></c></row>"
+            "<row><c t=\"inlineStr\"><is><t>1234567890123456</t></is></c></row>"
             "<row><c><v>0.1</v></c></row>"
             "<row><c t=\"inlineStr\"><is><t>NaN</t></is></c></row>"
             "<row><c><v>12.5</v></c></row>"

@@ -30,14 +30,18 @@ using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
 using CancelPtr = std::unique_ptr<PGcancel, CancelFreer>;
 
 // libpq's messages span lines ("...failed: Connection refused\n\tIs the server running..."): make
-// them one line.
+// them one line, the lines joined by "; ".
 std::string Trim(const char* message) {
   std::string out;
+  bool line_break = false;
   for (const char* p = message == nullptr ? "" : message; *p != '\0'; ++p) {
-    const bool space = *p == '\n' || *p == '\t' || *p == ' ' || *p == '\r';
-    if (space) {
-      if (!out.empty() && out.back() != ' ') out += ' ';
+    if (*p == '\n' || *p == '\r') {
+      line_break = true;
+    } else if ((*p == ' ' || *p == '\t') && (out.empty() || line_break || out.back() == ' ')) {
+      continue;
     } else {
+      if (line_break && !out.empty()) out += "; ";
+      line_break = false;
       out += *p;
     }
   }
@@ -163,6 +167,10 @@ class PostgresSource : public Source {
   Result<std::unique_ptr<Cursor>> Execute(const Query& query, const ExecuteOptions& options) override;
   void Cancel() override {
     cancelled_ = true;
+    SendCancel();
+  }
+  // Asks the server to stop the running query; harmless when none runs.
+  void SendCancel() {
     std::lock_guard<std::mutex> lock(cancel_mutex_);
     if (cancel_ != nullptr) {
       char err[256];
@@ -193,6 +201,7 @@ class PostgresSource : public Source {
     if (message.empty()) message = Trim(PQerrorMessage(conn_.get()));
     const char* pos = r != nullptr ? PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION) : nullptr;
     const char* sqlstate = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    if (sqlstate != nullptr && std::strcmp(sqlstate, "25006") == 0) message += kOneQueryHint;  // read-only
     if (sqlstate != nullptr && std::strcmp(sqlstate, "57014") == 0 && !cancelled_) {
       return Status::Database(origin + ": " + message + " (statement_timeout " +
                               std::to_string(timeout_.count()) + "ms)");
@@ -204,7 +213,7 @@ class PostgresSource : public Source {
         if (at == sql_prefix_.size() && !sql_prefix_.empty() && sqlstate != nullptr &&
             std::strcmp(sqlstate, "42601") == 0) {
           // A cursor takes only a query: "DELETE ..." fails as a syntax error at its first word.
-          message += " (a report must be one query: SELECT, WITH ... SELECT, VALUES or TABLE)";
+          message += kOneQueryHint;
         }
         return Status::Database(ErrorAtSql(*query, Placeholders::kDollar, at - sql_prefix_.size(), message));
       }
@@ -212,22 +221,18 @@ class PostgresSource : public Source {
     return Status::Database(origin + ": " + message);
   }
 
-  void EndTransaction() {
+  // query_running: a single-row query whose results were not all read; it is cancelled, then
+  // drained, before the connection is used again.
+  void EndTransaction(bool query_running) {
     if (PQstatus(conn_.get()) != CONNECTION_OK) return;
-    // A single-row query still sending rows is stopped, then drained, before the connection is reused.
-    if (PQisBusy(conn_.get())) {
-      std::lock_guard<std::mutex> lock(cancel_mutex_);
-      char err[256];
-      PQcancel(cancel_.get(), err, sizeof err);
-    }
+    if (query_running) SendCancel();
     while (PGresult* r = PQgetResult(conn_.get())) PQclear(r);
     if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) PQclear(PQexec(conn_.get(), "ROLLBACK"));
   }
 
+ private:
   std::string sql_prefix_;  // what was sent before the report's SQL ("DECLARE ... FOR "), for positions
   std::chrono::milliseconds timeout_{0};
-
- private:
   ConnPtr conn_;
   std::mutex cancel_mutex_;
   CancelPtr cancel_;
@@ -239,7 +244,8 @@ class PostgresSource : public Source {
 
 PostgresCursor::~PostgresCursor() {
   pending_.reset();
-  source_->EndTransaction();
+  first_.reset();
+  source_->EndTransaction(options_.pg_fetch == PgFetch::kSingleRow && !done_);
 }
 
 void PostgresCursor::AddRows(Batch* batch, const PGresult* r, int first, int count) {
@@ -304,6 +310,7 @@ Status PostgresCursor::NextSingleRow(Batch* batch) {
     } else {
       Status s = source_->ErrorOf(r.get(), origin_, nullptr);
       while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
+      done_ = true;  // nothing more will come: no cancel needed at the end
       return s;
     }
   }
@@ -311,11 +318,11 @@ Status PostgresCursor::NextSingleRow(Batch* batch) {
 }
 
 Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, const ExecuteOptions& options) {
-  cancelled_ = false;
+  if (cancelled_) return Status::Cancelled(query.origin + ": cancelled");
   timeout_ = options.statement_timeout;
   STRATA_RETURN_IF_ERROR(Command("BEGIN READ ONLY", query.origin));
   auto fail = [&](Status s) -> Result<std::unique_ptr<Cursor>> {
-    EndTransaction();
+    EndTransaction(/*query_running=*/false);
     return s;
   };
   Status s = Command("SET LOCAL statement_timeout = " + std::to_string(options.statement_timeout.count()), query.origin);
@@ -355,12 +362,21 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
         !PQsetSingleRowMode(conn_.get())) {
       return fail(ErrorOf(nullptr, query.origin, &query));
     }
+    // A cancel that came while BEGIN or SET ran found no query to stop: stop this one.
+    if (cancelled_) SendCancel();
     // The query is in flight; its first result tells the columns (or the error).
     ResultPtr d(PQgetResult(conn_.get()));
     const ExecStatusType st = PQresultStatus(d.get());
-    if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) return fail(ErrorOf(d.get(), query.origin, &query));
+    if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) {
+      Status error = ErrorOf(d.get(), query.origin, &query);
+      while (PGresult* rest = PQgetResult(conn_.get())) PQclear(rest);
+      return fail(error);
+    }
     describe(d.get());
-    if (columns.empty()) return fail(Status::Database(query.origin + ": the statement returns no columns"));
+    if (columns.empty()) {
+      while (PGresult* rest = PQgetResult(conn_.get())) PQclear(rest);
+      return fail(Status::Database(query.origin + ": the statement returns no columns"));
+    }
     auto cursor = std::make_unique<PostgresCursor>(this, std::move(columns), options, query.origin);
     if (st == PGRES_SINGLE_TUPLE) cursor->first_ = std::move(d);
     return std::unique_ptr<Cursor>(std::move(cursor));
@@ -372,8 +388,11 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
 }  // namespace
 
 Result<std::unique_ptr<Source>> OpenPostgresSource(const std::string& conninfo) {
-  const char* keys[] = {"application_name", "connect_timeout", "dbname", nullptr};
-  const char* values[] = {"strata", "10", conninfo.c_str(), nullptr};
+  // Defaults first: the URL, expanded last, overrides them. Keepalives let a dead server (one that
+  // vanished without closing the connection) fail the export instead of hanging it.
+  const char* keys[] = {"application_name", "connect_timeout", "keepalives", "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "dbname", nullptr};
+  const char* values[] = {"strata", "10", "1", "30", "10", "3", conninfo.c_str(), nullptr};
   ConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   const std::string description = RedactUrl(conninfo);
   if (conn == nullptr) return Status::Database("cannot connect to " + description + ": out of memory");

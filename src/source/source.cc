@@ -1,18 +1,32 @@
 #include "source/source.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <optional>
 
 #include "source/postgres_source.h"
 #include "source/sqlite_source.h"
 
 namespace strata {
 
+namespace {
+// The path of a "sqlite:" URL ("sqlite:a.db", "sqlite:///abs/a.db"), or nullopt for other URLs.
+std::optional<std::string> SqlitePath(const std::string& url) {
+  if (url.rfind("sqlite:", 0) != 0) return std::nullopt;
+  std::string path = url.substr(7);
+  if (path.rfind("//", 0) == 0) path = path.substr(2);
+  return path;
+}
+}  // namespace
+
+std::string ResolveSqliteUrl(const std::string& url, const std::string& base) {
+  auto path = SqlitePath(url);
+  if (!path || path->empty() || *path == ":memory:" || std::filesystem::path(*path).is_absolute()) return url;
+  return "sqlite:" + (std::filesystem::path(base) / *path).lexically_normal().string();
+}
+
 Result<std::unique_ptr<Source>> OpenSource(const std::string& url) {
-  if (url.rfind("sqlite:", 0) == 0) {
-    std::string path = url.substr(7);
-    if (path.rfind("//", 0) == 0) path = path.substr(2);
-    return OpenSqliteSource(path);
-  }
+  if (auto path = SqlitePath(url)) return OpenSqliteSource(*path);
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 ||
       url.find('=') != std::string::npos) {
     return OpenPostgresSource(url);

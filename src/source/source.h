@@ -33,15 +33,16 @@ struct Query {
 };
 
 // How PostgreSQL rows are streamed. Single-row mode is the default: the server sends rows without
-// pausing, and it measured 1.01x psql's COPY for csv where a cursor measured 1.29x (every FETCH
-// stops the executor for a round trip); see bench/RESULTS.md.
+// pausing, and it measured 1.01-1.03x psql's COPY for csv where a cursor measured 1.16-1.29x
+// (every FETCH stops the executor for a round trip); see bench/RESULTS.md.
 enum class PgFetch {
   kSingleRow,  // libpq's single-row mode: one result per row
   kCursor,     // DECLARE ... CURSOR, then FETCH FORWARD n: one result per n rows
 };
 
 struct ExecuteOptions {
-  std::chrono::milliseconds statement_timeout{0};  // 0: no limit
+  // 0: no limit. With PgFetch::kCursor PostgreSQL applies it to each FETCH, not to the whole run.
+  std::chrono::milliseconds statement_timeout{0};
   size_t batch_rows = 4096;         // rows per Batch at most
   size_t batch_bytes = 4u << 20;    // text bytes per Batch at most (the row that crosses it is kept)
   PgFetch pg_fetch = PgFetch::kSingleRow;
@@ -62,7 +63,9 @@ class Source {
   virtual ~Source() = default;
   // REQUIRES: no other Cursor of this Source is alive. The Cursor must not outlive the Source.
   virtual Result<std::unique_ptr<Cursor>> Execute(const Query& query, const ExecuteOptions& options) = 0;
-  // Thread-safe. Stops the query running now, if any; its Next() fails with kCancelled.
+  // Thread-safe, and final: stops the query running now, if any, and every later Execute() and
+  // Next() of this Source fails with kCancelled, so a cancel that lands between two steps of a run
+  // is never lost. A Source is not reused after a cancel.
   virtual void Cancel() = 0;
   // The URL without its password, for messages and reports.
   virtual const std::string& description() const = 0;
@@ -75,6 +78,13 @@ Result<std::unique_ptr<Source>> OpenSource(const std::string& url);
 // The URL with any password removed ("postgresql://u:secret@h/db" -> "postgresql://u@h/db",
 // "password=secret" -> "password=***").
 std::string RedactUrl(const std::string& url);
+
+// "sqlite:x.db" made relative to base when x.db is a relative path; other URLs unchanged.
+std::string ResolveSqliteUrl(const std::string& url, const std::string& base);
+
+// Added to the error when a report tries to write: exports run in read-only transactions.
+inline constexpr const char* kOneQueryHint =
+    " (a report must be one query: SELECT, WITH ... SELECT, VALUES or TABLE; exports are read-only)";
 
 // For the implementations: the message for an error at a byte offset of the SQL text that was
 // sent (RewriteSql(query.sql, style)): "origin: file:line:column: what".

@@ -69,7 +69,8 @@ class SqliteSource : public Source {
       return Status::Database(origin + ": canceled by the statement timeout of " +
                               std::to_string(timeout_.count()) + "ms");
     }
-    return Status::Database(origin + ": " + sqlite3_errmsg(db_.get()));
+    const int code = sqlite3_extended_errcode(db_.get()) & 0xFF;
+    return Status::Database(origin + ": " + sqlite3_errmsg(db_.get()) + (code == SQLITE_READONLY ? kOneQueryHint : ""));
   }
   void EndTransaction() { sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr); }
   void ClearDeadline() { deadline_ = {}; }
@@ -205,9 +206,15 @@ Status Bind(sqlite3_stmt* stmt, int index, const ParamValue& v) {
 }
 
 Result<std::unique_ptr<Cursor>> SqliteSource::Execute(const Query& query, const ExecuteOptions& options) {
-  cancelled_ = false;
+  if (cancelled_) return Status::Cancelled(query.origin + ": cancelled");
   timed_out_ = false;
   timeout_ = options.statement_timeout;
+  if (!query.sql.question_marks.empty()) {
+    int line, column;
+    LineColumn(query.sql.text, query.sql.question_marks.front(), &line, &column);
+    return Status::Usage(query.origin + ": line " + std::to_string(line) + " column " + std::to_string(column) +
+                         ": SQLite takes '?' as a parameter, which Strata does not bind: write parameters as :name");
+  }
   const std::string sql = RewriteSql(query.sql, Placeholders::kQuestion);
   if (sqlite3_exec(db_.get(), "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
     return Status::Database(query.origin + ": cannot begin a transaction: " + sqlite3_errmsg(db_.get()));
@@ -222,6 +229,18 @@ Result<std::unique_ptr<Cursor>> SqliteSource::Execute(const Query& query, const 
                     : query.origin + ": " + sqlite3_errmsg(db_.get()));
     EndTransaction();
     return s;
+  }
+  // SQLite also takes $name, @name, :이름 and a bare ? as parameters; the lexer knows only :name.
+  // Any other would run unbound, as NULL: refuse it instead.
+  const int count = sqlite3_bind_parameter_count(stmt.get());
+  for (int k = 1; k <= count; ++k) {
+    const char* name = sqlite3_bind_parameter_name(stmt.get(), k);
+    if (k > static_cast<int>(query.params.size()) || name == nullptr || name != "?" + std::to_string(k)) {
+      EndTransaction();
+      return Status::Usage(query.origin + ": SQLite sees a parameter " +
+                           (name == nullptr ? std::string("?") : std::string(name)) +
+                           " that Strata does not bind: write parameters as :name (ASCII letters, digits, _)");
+    }
   }
   for (size_t k = 0; k < query.params.size(); ++k) {
     Status s = Bind(stmt.get(), static_cast<int>(k + 1), query.params[k]);

@@ -160,6 +160,27 @@ TEST_F(SqliteSourceTest, CancelFromAnotherThread) {
   EXPECT_EQ(s.code(), Status::Code::kCancelled) << s.message();
 }
 
+TEST_F(SqliteSourceTest, PlaceholdersOnlyStrataBindsAreRefused) {
+  auto src = Open();
+  for (const char* sql : {"select id from t where id = $admin_id", "select id from t where id = @admin_id",
+                          "select ?, :id from t", "select :id, ? from t", "select :이름 from t"}) {
+    std::vector<ParamValue> params;
+    if (std::string(sql).find(":id") != std::string::npos) params.push_back(ParseParamValue(ParamType::kInt, "1").value());
+    auto cursor = src->Execute(MakeQuery(sql, params), {});
+    ASSERT_FALSE(cursor.ok()) << sql << " ran with a parameter left unbound";
+    EXPECT_NE(cursor.status().message().find("Strata does not bind"), std::string::npos) << cursor.status().message();
+    EXPECT_EQ(cursor.status().code(), Status::Code::kUsage);
+  }
+}
+
+TEST_F(SqliteSourceTest, ACancelBeforeTheQueryIsNotLost) {
+  auto src = Open();
+  src->Cancel();
+  auto cursor = src->Execute(MakeQuery("select 1"), {});
+  ASSERT_FALSE(cursor.ok());
+  EXPECT_EQ(cursor.status().code(), Status::Code::kCancelled);
+}
+
 TEST_F(SqliteSourceTest, MissingAndBrokenFiles) {
   auto missing = OpenSqliteSource(path_ + ".nope");
   ASSERT_FALSE(missing.ok());

@@ -73,7 +73,7 @@ def excel_value(v):
     if isinstance(v, bool):
         return v
     if isinstance(v, int):
-        return v if abs(v) <= 2**53 else str(v)
+        return v if abs(v) < 10**15 else str(v)  # Excel keeps 15 digits of a number
     if isinstance(v, float):
         if math.isnan(v):
             return "NaN"

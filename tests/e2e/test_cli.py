@@ -84,6 +84,8 @@ class CliTest(TempDirTest):
         code, _, err = self.export("orders", "--param", "admin_id=42", "-o", out)
         self.assertEqual(code, 0, err)
         self.assertIn("wrote 2 rows", err)
+        code, _, err = self.export("orders", "--param", "admin_id=7", "-o", self.path("one.xlsx"))
+        self.assertIn("wrote 1 row to", err)
         rows = read_xlsx(out)[0][1]
         self.assertEqual([r[0] for r in rows[1:]], [2, 3])
         code, _, err = self.export("orders", "-p", "admin_id=42", "-p", "since=2023-01-01", "-o", out)
@@ -135,8 +137,12 @@ class CliTest(TempDirTest):
 
     def test_wrong_type(self):
         out = self.path("o.xlsx")
-        self.expect_error(2, "parameter since (date): '2024-13-01' is not valid: expected a date YYYY-MM-DD",
-                          self.export("orders", "--param", "admin_id=1", "--param", "since=2024-13-01", "-o", out), out)
+        self.expect_error(2, "parameter since (date): '24-01-01' is not valid: expected a date YYYY-MM-DD",
+                          self.export("orders", "--param", "admin_id=1", "--param", "since=24-01-01", "-o", out), out)
+        self.expect_error(2, "parameter since (date): '2024-02-30' is not valid: there is no such day",
+                          self.export("orders", "--param", "admin_id=1", "--param", "since=2024-02-30", "-o", out), out)
+        self.expect_error(2, "--param admin_id is given twice",
+                          self.export("orders", "--param", "admin_id=1", "--param", "admin_id=2", "-o", out), out)
         self.expect_error(2, "report 'orders' needs --param admin_id=<bigint>", self.export("orders", "-o", out), out)
 
     def test_sql_error_names_the_place(self):
@@ -147,19 +153,29 @@ class CliTest(TempDirTest):
 
     def test_unreachable_databases(self):
         out = self.path("o.xlsx")
-        self.expect_error(3, "cannot open sqlite:", self.export("orders", "--param", "admin_id=1", "-o", out,
-                                                               "--database", "sqlite:" + self.path("nope.db")), out)
-        self.expect_error(3, "cannot connect to postgresql://nobody@127.0.0.1:1/db",
+        self.expect_error(3, "database from --database: cannot open sqlite:",
+                          self.export("orders", "--param", "admin_id=1", "-o", out,
+                                      "--database", "sqlite:" + self.path("nope.db")), out)
+        self.write("strata.toml", TOML.replace("db.sqlite", "db.sqlit"))
+        self.expect_error(3, "strata.toml:2:7: cannot open sqlite:" + self.path("db.sqlit") + ": no such file",
+                          self.export("orders", "--param", "admin_id=1", "-o", out), out)
+        self.expect_error(3, "cannot connect to postgresql://nobody@127.0.0.1:1/db: connection to server at "
+                             "\"127.0.0.1\", port 1 failed: Connection refused; Is the server running",
                           self.export("orders", "--param", "admin_id=1", "-o", out,
                                       "--database", "postgresql://nobody:secret@127.0.0.1:1/db"), out)
         self.expect_error(2, "unrecognised database URL 'mysql://x'",
                           self.export("orders", "--param", "admin_id=1", "-o", out, "--database", "mysql://x"), out)
 
     def test_bad_flags_are_usage_errors(self):
-        code, _, _ = run("export", "--no-such-flag")
-        self.assertEqual(code, 2)
-        code, _, _ = run("frobnicate")
-        self.assertEqual(code, 2)
+        self.expect_error(2, "strata: error: The following argument was not expected: --no-such-flag",
+                          run("export", "--no-such-flag"))
+        self.expect_error(2, "strata: error: unknown command 'check' (commands: reports, export",
+                          run("check", "--project", "."))
+        self.expect_error(2, "--format csv disagrees with the file name", self.export(
+            "orders", "-p", "admin_id=1", "-o", self.path("o.xlsx"), "--format", "csv"))
+        self.expect_error(2, "is a directory", self.export("orders", "-p", "admin_id=1", "-o", self.tmp))
+        code, out, err = self.export("orders", "-p", "admin_id=42", "-o", "-", "--format", "CSV", "-q")
+        self.assertEqual(code, 0, err)
         self.expect_error(2, "cannot tell the format", self.export("orders", "-p", "admin_id=1", "-o",
                                                                    self.path("o.txt")))
         self.expect_error(2, "--compression takes 0", self.export("orders", "-p", "admin_id=1", "-o",
