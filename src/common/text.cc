@@ -1,5 +1,6 @@
 #include "common/text.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace strata {
@@ -77,6 +78,25 @@ std::string RepairUtf8(std::string_view s) {
       out.append(s.substr(i, n));
       i += n;
     }
+  }
+  return out;
+}
+
+size_t Utf8Length(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string HexBytes(std::string_view bytes, size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const size_t n = std::min(bytes.size(), max_bytes);
+  std::string out = "\\x";
+  out.reserve(2 + 2 * n);
+  for (size_t k = 0; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(bytes[k]);
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
   }
   return out;
 }

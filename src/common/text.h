@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,13 @@ uint32_t Utf8Decode(std::string_view s, size_t length);
 
 // Returns s with every invalid sequence (maximal subpart) replaced by U+FFFD.
 std::string RepairUtf8(std::string_view s);
+
+// Characters (code points) in UTF-8 text; stray bytes count as one each.
+size_t Utf8Length(std::string_view s);
+
+// Bytes as Strata shows them in cells, PostgreSQL's bytea hex format: "\x00ff". At most max_bytes
+// are shown.
+std::string HexBytes(std::string_view bytes, size_t max_bytes = SIZE_MAX);
 
 // Quotes a value for a one-line message: 'abc', cut to max_bytes with "…", control characters
 // shown as escapes.

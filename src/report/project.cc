@@ -1,6 +1,7 @@
 #include "report/project.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -173,10 +174,9 @@ Status Loader::Params(ReportSpec* report, const toml::table& t) {
         text = std::to_string(def->as_integer()->get());
       } else if (def->is_boolean()) {
         text = def->as_boolean()->get() ? "true" : "false";
-      } else if (def->is_floating_point()) {
-        std::ostringstream os;
-        os << def->as_floating_point()->get();
-        text = os.str();
+      } else if (def->is_floating_point()) {  // the shortest text that reads back as the same double
+        char buf[32];
+        text.assign(buf, std::to_chars(buf, buf + sizeof buf, def->as_floating_point()->get()).ptr);
       } else if (def->is_date()) {
         std::ostringstream os;
         os << def->as_date()->get();

@@ -130,16 +130,9 @@ Status CsvWriter::Write(const Batch& batch) {
           buf_.Commit(n);
           break;
         }
-        case Type::kBytes: {
-          static constexpr char kHex[] = "0123456789abcdef";
-          buf_.AppendLiteral("\\x");
-          for (char ch : batch.Text(v)) {
-            const auto b = static_cast<unsigned char>(ch);
-            buf_.Push(kHex[b >> 4]);
-            buf_.Push(kHex[b & 15]);
-          }
+        case Type::kBytes:
+          buf_.Append(HexBytes(batch.Text(v)));
           break;
-        }
         case Type::kText:
           AppendText(batch.Text(v), true);
           break;

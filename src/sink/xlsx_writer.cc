@@ -40,11 +40,8 @@ size_t DisplayChars(const Batch& batch, const Value& v) {
     case Type::kTimestamp:
     case Type::kTimestampTz: return 19;
     case Type::kBytes: return 2 + 2 * v.length;
-    default: {
-      size_t chars = 0;
-      for (char c : batch.Text(v)) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-      return chars;
-    }
+    default:
+      return Utf8Length(batch.Text(v));
   }
 }
 
@@ -109,9 +106,7 @@ Status XlsxWriter::Begin(const std::vector<Column>& columns) {
 void XlsxWriter::ComputeWidths(const Batch* sample) {
   std::vector<size_t> chars(columns_.size());
   for (size_t c = 0; c < columns_.size(); ++c) {
-    size_t n = 0;
-    for (char ch : columns_[c].name) n += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
-    chars[c] = n + 3;  // room for the autofilter button
+    chars[c] = Utf8Length(columns_[c].name) + 3;  // room for the autofilter button
   }
   if (sample != nullptr) {
     const size_t rows = std::min(sample->rows(), options_.width_sample_rows);
@@ -258,18 +253,9 @@ void XlsxWriter::AppendRow(const Batch& batch, size_t row) {
           AppendInlineText(FormatTimestamp(v.i), 0);
         }
         break;
-      case Type::kBytes: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const std::string_view bytes = batch.Text(v);
-        std::string hex = "\\x";
-        for (size_t k = 0; k < bytes.size() && hex.size() < kExcelMaxCellChars + 2; ++k) {
-          const auto b = static_cast<unsigned char>(bytes[k]);
-          hex += kHex[b >> 4];
-          hex += kHex[b & 15];
-        }
-        AppendInlineText(hex, 0);
+      case Type::kBytes:  // no more than the cell can show
+        AppendInlineText(HexBytes(batch.Text(v), kExcelMaxCellChars / 2), 0);
         break;
-      }
       case Type::kText: {
         const uint64_t before = repairs_.truncated_cells;
         AppendInlineText(batch.Text(v), 0);

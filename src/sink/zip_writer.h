@@ -5,6 +5,12 @@
 // added exactly where a size or offset passes 4 GiB (or the entry count 65,535): the descriptor of
 // such an entry carries 8-byte sizes, the central directory a ZIP64 extra field, and the archive a
 // ZIP64 end record. Readers locate entries through the central directory, as Excel does.
+//
+// The local header of an entry never has a ZIP64 extra field, because its size is unknown when it
+// is written, and a ZIP64 extra on every entry makes every file a ZIP64 file for the sake of the
+// rare one past 4 GiB. The cost: APPNOTE 4.3.9.2 ties 8-byte descriptor sizes to that local extra,
+// so a reader that walks local headers without the central directory may misread an entry past
+// 4 GiB. Readers of .xlsx use the central directory (tests/e2e/test_zip64.py reads one back).
 #pragma once
 
 #include <cstdint>
