@@ -94,7 +94,9 @@ Result<std::vector<ParamArg>> ParseParamArgs(const std::vector<std::string>& raw
   return out;
 }
 
-std::string Rows(uint64_t n) { return GroupThousands(n) + (n == 1 ? " row" : " rows"); }
+std::string Rows(uint64_t n) {
+  return GroupThousands(n) + (n == 1 ? " row" : " rows");
+}
 
 // --- strata reports ----------------------------------------------------------------------------
 
@@ -111,13 +113,18 @@ int RunReports(const ReportsArgs& args) {
     for (const ReportSpec& r : project->reports) {
       nlohmann::json params = nlohmann::json::array();
       for (const ParamSpec& p : r.params) {
-        nlohmann::json j = {{"name", p.name}, {"type", ParamTypeName(p.type)},
-                            {"tenant", p.name == project->tenant_param}, {"required", !p.default_value}};
+        nlohmann::json j = {{"name", p.name},
+                            {"type", ParamTypeName(p.type)},
+                            {"tenant", p.name == project->tenant_param},
+                            {"required", !p.default_value}};
         if (p.default_value) j["default"] = *p.default_value;
         params.push_back(j);
       }
-      out.push_back({{"name", r.name}, {"title", r.title}, {"sql", r.sql_path},
-                     {"execution", r.execution == Execution::kPrepared ? "prepared" : "simple"}, {"params", params}});
+      out.push_back({{"name", r.name},
+                     {"title", r.title},
+                     {"sql", r.sql_path},
+                     {"execution", r.execution == Execution::kPrepared ? "prepared" : "simple"},
+                     {"params", params}});
     }
     std::cout << out.dump(2) << "\n";
     return kExitOk;
@@ -129,8 +136,8 @@ int RunReports(const ReportsArgs& args) {
     size_t width = 0;
     for (const ParamSpec& p : r.params) width = std::max(width, p.name.size());
     for (const ParamSpec& p : r.params) {
-      std::string line = "    --param " + p.name + std::string(width - p.name.size(), ' ') + "  " +
-                         std::string(ParamTypeName(p.type));
+      std::string line =
+          "    --param " + p.name + std::string(width - p.name.size(), ' ') + "  " + std::string(ParamTypeName(p.type));
       line += std::string(std::max<size_t>(13 - ParamTypeName(p.type).size(), 1), ' ');
       if (p.name == project->tenant_param) line += "tenant, ";
       line += p.default_value ? "default " + *p.default_value : std::string("required");
@@ -212,7 +219,8 @@ int RunExport(const ExportArgs& args) {
     if (report == nullptr) {
       std::string names;
       for (const ReportSpec& r : project->reports) names += (names.empty() ? "" : ", ") + r.name;
-      return Fail(Status::Usage("no report '" + args.report + "' in " + project->config_path + " (reports: " + names + ")"));
+      return Fail(
+          Status::Usage("no report '" + args.report + "' in " + project->config_path + " (reports: " + names + ")"));
     }
     auto values = BindReportParams(*report, *given);
     if (!values.ok()) return Fail(values.status());
@@ -352,7 +360,8 @@ int Main(int argc, char** argv) {
                          "sqlite:path.db, postgresql://user@host/db or a conninfo; overrides strata.toml and "
                          "STRATA_DATABASE_URL");
   export_cmd->add_option("--sql", ex.sql_file, "Ad hoc: a file with one SQL query (- for standard input)");
-  export_cmd->add_option("-p,--param", ex.params, "name=value, or name:type=value for ad hoc SQL")->allow_extra_args(false);
+  export_cmd->add_option("-p,--param", ex.params, "name=value, or name:type=value for ad hoc SQL")
+      ->allow_extra_args(false);
   export_cmd->add_option("-o,--output", ex.output,
                          "The file to write (- for standard output); default <report>_<tenant>.xlsx here");
   export_cmd->add_option("--format", ex.format, "xlsx or csv (default: from the file's extension)");
@@ -363,12 +372,15 @@ int Main(int argc, char** argv) {
                        "csv: keep text beginning with = + - @ as it is (default: prefix it with ')");
   export_cmd->add_flag("-q,--quiet", ex.quiet, "No progress line and no summary");
   export_cmd->add_option("--pg-fetch", ex.pg_fetch, "PostgreSQL row streaming: single-row (default) or cursor");
-  export_cmd->add_option("--sheet-rows", ex.sheet_rows, "xlsx: data rows per sheet before the next one (default and "
-                                                        "maximum 1048575)")
+  export_cmd
+      ->add_option("--sheet-rows", ex.sheet_rows,
+                   "xlsx: data rows per sheet before the next one (default and "
+                   "maximum 1048575)")
       ->group("");  // for tests of the sheet spill
 
   if (argc > 1 && argv[1][0] != '-' && std::string(argv[1]) != "reports" && std::string(argv[1]) != "export") {
-    return Fail(Status::Usage("unknown command '" + std::string(argv[1]) + "' (commands: reports, export; see strata --help)"));
+    return Fail(
+        Status::Usage("unknown command '" + std::string(argv[1]) + "' (commands: reports, export; see strata --help)"));
   }
   try {
     app.parse(argc, argv);

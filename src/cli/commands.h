@@ -6,9 +6,9 @@ namespace strata::cli {
 
 // Exit codes (documented in docs/cli.md).
 constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;    // I/O or an internal error
-constexpr int kExitUsage = 2;      // bad flags, parameters, or project configuration
-constexpr int kExitDatabase = 3;   // the database refused, failed, timed out or was unreachable
+constexpr int kExitFailure = 1;   // I/O or an internal error
+constexpr int kExitUsage = 2;     // bad flags, parameters, or project configuration
+constexpr int kExitDatabase = 3;  // the database refused, failed, timed out or was unreachable
 constexpr int kExitInterrupted = 130;
 
 int Main(int argc, char** argv);

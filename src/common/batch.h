@@ -38,9 +38,7 @@ class Batch {
   void AddInt64(int64_t i) { Add(Type::kInt64).i = i; }
   void AddDouble(double d) { Add(Type::kDouble).d = d; }
   void AddDate(int64_t days) { Add(Type::kDate).i = days; }
-  void AddTimestamp(int64_t micros, bool utc) {
-    Add(utc ? Type::kTimestampTz : Type::kTimestamp).i = micros;
-  }
+  void AddTimestamp(int64_t micros, bool utc) { Add(utc ? Type::kTimestampTz : Type::kTimestamp).i = micros; }
   // kNumeric, kText or kBytes.
   void AddText(Type type, std::string_view bytes) {
     Value& v = Add(type);

@@ -53,8 +53,8 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}                          // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}                   // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
     static const Status kOk;
@@ -73,8 +73,8 @@ class Result {
 
 }  // namespace strata
 
-#define STRATA_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    ::strata::Status strata_status_ = (expr); \
+#define STRATA_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::strata::Status strata_status_ = (expr);        \
     if (!strata_status_.ok()) return strata_status_; \
   } while (0)

@@ -15,19 +15,22 @@ TEST(TextTest, ValidSequences) {
 }
 
 TEST(TextTest, InvalidSequences) {
-  EXPECT_EQ(Utf8SequenceLength("\x80"), 0u);                // stray continuation
-  EXPECT_EQ(Utf8SequenceLength("\xC0\xAF"), 0u);            // overlong '/'
-  EXPECT_EQ(Utf8SequenceLength("\xE0\x80\xAF"), 0u);        // overlong
-  EXPECT_EQ(Utf8SequenceLength("\xED\xA0\x80"), 0u);        // surrogate U+D800
-  EXPECT_EQ(Utf8SequenceLength("\xF4\x90\x80\x80"), 0u);    // past U+10FFFF
-  EXPECT_EQ(Utf8SequenceLength("\xE2\x82"), 0u);            // cut short
+  EXPECT_EQ(Utf8SequenceLength("\x80"), 0u);              // stray continuation
+  EXPECT_EQ(Utf8SequenceLength("\xC0\xAF"), 0u);          // overlong '/'
+  EXPECT_EQ(Utf8SequenceLength("\xE0\x80\xAF"), 0u);      // overlong
+  EXPECT_EQ(Utf8SequenceLength("\xED\xA0\x80"), 0u);      // surrogate U+D800
+  EXPECT_EQ(Utf8SequenceLength("\xF4\x90\x80\x80"), 0u);  // past U+10FFFF
+  EXPECT_EQ(Utf8SequenceLength("\xE2\x82"), 0u);          // cut short
   EXPECT_EQ(Utf8SequenceLength("\xFF"), 0u);
 }
 
 TEST(TextTest, RepairReplacesEachBadByte) {
   EXPECT_EQ(RepairUtf8("ok"), "ok");
-  EXPECT_EQ(RepairUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
-  EXPECT_EQ(RepairUtf8("\xE2\x82"), "\xEF\xBF\xBD");           // one maximal subpart
+  EXPECT_EQ(RepairUtf8("a\xFF"
+                       "b"),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(RepairUtf8("\xE2\x82"), "\xEF\xBF\xBD");  // one maximal subpart
   EXPECT_EQ(RepairUtf8("\xE2\x82z"), "\xEF\xBF\xBDz");
   EXPECT_EQ(RepairUtf8("\xF0\x80\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // no valid prefix
   EXPECT_EQ(RepairUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate

@@ -56,7 +56,9 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
   return true;
 }
 
-bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool IsLeap(int64_t y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned DaysInMonth(int64_t y, unsigned m) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -93,8 +95,7 @@ std::optional<int64_t> ParseTimestamp(std::string_view s, bool allow_zone) {
   if (pos >= s.size() || (s[pos] != ' ' && s[pos] != 'T')) return std::nullopt;
   ++pos;
   int hh, mm, ss = 0;
-  if (!Digits(s, pos, 2, &hh) || pos + 2 >= s.size() || s[pos + 2] != ':' ||
-      !Digits(s, pos + 3, 2, &mm)) {
+  if (!Digits(s, pos, 2, &hh) || pos + 2 >= s.size() || s[pos + 2] != ':' || !Digits(s, pos + 3, 2, &mm)) {
     return std::nullopt;
   }
   pos += 5;

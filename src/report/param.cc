@@ -10,10 +10,14 @@ namespace strata {
 namespace {
 
 constexpr std::pair<ParamType, std::string_view> kNames[] = {
-    {ParamType::kInt, "int"},           {ParamType::kBigint, "bigint"},
-    {ParamType::kNumeric, "numeric"},   {ParamType::kText, "text"},
-    {ParamType::kDate, "date"},         {ParamType::kTimestamp, "timestamp"},
-    {ParamType::kTimestamptz, "timestamptz"}, {ParamType::kBool, "bool"},
+    {ParamType::kInt, "int"},
+    {ParamType::kBigint, "bigint"},
+    {ParamType::kNumeric, "numeric"},
+    {ParamType::kText, "text"},
+    {ParamType::kDate, "date"},
+    {ParamType::kTimestamp, "timestamp"},
+    {ParamType::kTimestamptz, "timestamptz"},
+    {ParamType::kBool, "bool"},
 };
 
 std::optional<int64_t> ParseInteger(std::string_view s) {
@@ -108,9 +112,7 @@ Result<ParamValue> ParseParamValue(ParamType type, std::string_view text) {
       v.text = *d;
       return v;
     }
-    case ParamType::kText:
-      v.text = std::string(text);
-      return v;
+    case ParamType::kText: v.text = std::string(text); return v;
     case ParamType::kDate: {
       auto days = ParseDate(text);
       if (!days) {

@@ -29,8 +29,7 @@ TEST(ParamTest, RejectsValuesOfTheWrongType) {
   EXPECT_FALSE(ParseParamValue(ParamType::kDate, "2023-02-29").ok());
   EXPECT_FALSE(ParseParamValue(ParamType::kDate, "01/02/2024").ok());
   EXPECT_FALSE(ParseParamValue(ParamType::kBool, "maybe").ok());
-  EXPECT_NE(ParseParamValue(ParamType::kDate, "2024-02-30").status().message().find("no such day"),
-            std::string::npos);
+  EXPECT_NE(ParseParamValue(ParamType::kDate, "2024-02-30").status().message().find("no such day"), std::string::npos);
   auto s = ParseParamValue(ParamType::kDate, "tomorrow");
   EXPECT_EQ(s.status().code(), Status::Code::kUsage);
   EXPECT_NE(s.status().message().find("YYYY-MM-DD"), std::string::npos);

@@ -1,12 +1,13 @@
 #include "report/project.h"
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "common/duration.h"
 
@@ -46,7 +47,8 @@ class Loader {
   }
 
   // Every key of table must be in known; names the first unknown one.
-  Status CheckKeys(const toml::table& table, std::string_view where, std::initializer_list<std::string_view> known) const {
+  Status CheckKeys(const toml::table& table, std::string_view where,
+                   std::initializer_list<std::string_view> known) const {
     for (auto&& [key, node] : table) {
       if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
         std::string list;
@@ -246,8 +248,8 @@ Status Loader::Report(const std::string& name, const toml::node& node) {
     if (report.FindParam(use.name) == nullptr) {
       std::string origin = (fs::path(p_->folder) / report.sql_path).string();
       return Status::Config(origin + ":" + std::to_string(use.line) + ":" + std::to_string(use.column) +
-                            ": parameter :" + use.name + " is not declared in [reports." + name +
-                            ".params] of " + p_->config_path);
+                            ": parameter :" + use.name + " is not declared in [reports." + name + ".params] of " +
+                            p_->config_path);
     }
   }
   for (const ParamSpec& spec : report.params) {
@@ -373,7 +375,8 @@ Status Loader::Load() {
     STRATA_RETURN_IF_ERROR(Serve(**t));
   }
   if (p_->tenant_param.empty()) {
-    return Status::Config(p_->config_path + ": [tenant] param = \"...\" is missing: name the parameter that is the tenant");
+    return Status::Config(p_->config_path +
+                          ": [tenant] param = \"...\" is missing: name the parameter that is the tenant");
   }
   if (const toml::node* n = root.get("reports")) {
     auto t = Table(*n, "[reports]");
@@ -448,8 +451,8 @@ Result<std::vector<ParamValue>> BindReportParams(const ReportSpec& report, const
       if (a.name == name) arg = &a;  // the last one wins, as with most CLIs
     }
     if (arg != nullptr && arg->type && *arg->type != spec.type) {
-      return Status::Usage("parameter " + name + " is declared as " + std::string(ParamTypeName(spec.type)) +
-                           ", not " + std::string(ParamTypeName(*arg->type)));
+      return Status::Usage("parameter " + name + " is declared as " + std::string(ParamTypeName(spec.type)) + ", not " +
+                           std::string(ParamTypeName(*arg->type)));
     }
     if (arg == nullptr && !spec.default_value) {
       return Status::Usage("report '" + report.name + "' needs --param " + name + "=<" +
@@ -481,7 +484,8 @@ Result<std::vector<ParamValue>> BindAdHocParams(const ParsedSql& sql, const std:
       if (a.name == name) arg = &a;
     }
     if (arg == nullptr) {
-      const ParamUse& use = *std::find_if(sql.uses.begin(), sql.uses.end(), [&](const ParamUse& u) { return u.name == name; });
+      const ParamUse& use =
+          *std::find_if(sql.uses.begin(), sql.uses.end(), [&](const ParamUse& u) { return u.name == name; });
       return Status::Usage("the SQL uses :" + name + " (line " + std::to_string(use.line) + " column " +
                            std::to_string(use.column) + ") but no --param " + name + "=... was given");
     }

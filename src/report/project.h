@@ -49,9 +49,9 @@ struct CheckSettings {
 };
 
 struct ApiKeySpec {
-  std::string sha256;          // lower-case hex of SHA-256 of the key
+  std::string sha256;                 // lower-case hex of SHA-256 of the key
   std::optional<std::string> tenant;  // the tenant value this key acts for, as text
-  bool service = false;        // may name any tenant
+  bool service = false;               // may name any tenant
 };
 
 struct ServeSettings {

@@ -182,7 +182,8 @@ TEST(AdHocTest, InfersOrUsesGivenTypes) {
   EXPECT_EQ((*v)[0].type, ParamType::kBigint);
   EXPECT_EQ((*v)[1].type, ParamType::kText);
   EXPECT_FALSE(BindAdHocParams(*sql, {{"a", std::nullopt, "7"}}).ok());
-  EXPECT_FALSE(BindAdHocParams(*sql, {{"a", std::nullopt, "7"}, {"b", std::nullopt, "1"}, {"c", std::nullopt, "1"}}).ok());
+  EXPECT_FALSE(
+      BindAdHocParams(*sql, {{"a", std::nullopt, "7"}, {"b", std::nullopt, "1"}, {"c", std::nullopt, "1"}}).ok());
 }
 
 }  // namespace

@@ -6,14 +6,17 @@ namespace strata {
 
 namespace {
 
-bool IsIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool IsIdentChar(char c) { return IsIdentStart(c) || (c >= '0' && c <= '9'); }
+bool IsIdentStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool IsIdentChar(char c) {
+  return IsIdentStart(c) || (c >= '0' && c <= '9');
+}
 
 Status ErrorAt(std::string_view text, std::string_view origin, size_t offset, const std::string& what) {
   int line, column;
   LineColumn(text, offset, &line, &column);
-  return Status::Config(std::string(origin) + ":" + std::to_string(line) + ":" + std::to_string(column) +
-                        ": " + what);
+  return Status::Config(std::string(origin) + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what);
 }
 
 // Scans the quoted run that starts at s[i] (the opening quote) and returns the index just past it,
@@ -102,8 +105,9 @@ Result<ParsedSql> ParseSql(std::string_view s, std::string_view origin) {
       const size_t tag_len = DollarTag(s, i);
       if (tag_len == 0) {
         if (next >= '0' && next <= '9') {
-          return ErrorAt(s, origin, i, "positional parameter $" + std::string(1, next) +
-                                           "...: use named parameters such as :tenant_id");
+          return ErrorAt(
+              s, origin, i,
+              "positional parameter $" + std::string(1, next) + "...: use named parameters such as :tenant_id");
         }
         ++i;
         continue;
@@ -185,7 +189,7 @@ std::string RewriteSql(const ParsedSql& sql, Placeholders style) {
 }
 
 size_t OriginalOffset(const ParsedSql& sql, Placeholders style, size_t rewritten_offset) {
-  (void)style;  // both styles spell placeholder k as one character and the digits of k
+  (void)style;       // both styles spell placeholder k as one character and the digits of k
   size_t shift = 0;  // original bytes minus rewritten bytes, over the placeholders passed so far
   for (const ParamUse& use : sql.uses) {
     const auto index = std::find(sql.names.begin(), sql.names.end(), use.name) - sql.names.begin() + 1;

@@ -40,9 +40,9 @@ void CsvWriter::AppendText(std::string_view text, bool guard) {
     ++invalid_utf8_;
     text = repaired;
   }
-  const bool prefix = guard && options_.formula_guard && !text.empty() &&
-                      (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@' || text[0] == '\t' ||
-                       text[0] == '\r');
+  const bool prefix =
+      guard && options_.formula_guard && !text.empty() &&
+      (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@' || text[0] == '\t' || text[0] == '\r');
   if (prefix) ++guarded_;
   if (text.empty()) {  // quoted, so that it reads back as '' and not as NULL (an empty field)
     buf_.AppendLiteral("\"\"");
@@ -91,11 +91,8 @@ Status CsvWriter::Write(const Batch& batch) {
       if (c > 0) buf_.Push(',');
       const Value& v = batch.at(r, c);
       switch (v.type) {
-        case Type::kNull:
-          break;
-        case Type::kBool:
-          buf_.Append(v.b ? std::string_view("true") : std::string_view("false"));
-          break;
+        case Type::kNull: break;
+        case Type::kBool: buf_.Append(v.b ? std::string_view("true") : std::string_view("false")); break;
         case Type::kInt64: {
           char* p = buf_.Reserve(24);
           buf_.Commit(static_cast<size_t>(std::to_chars(p, p + 24, v.i).ptr - p));
@@ -106,8 +103,9 @@ Status CsvWriter::Write(const Batch& batch) {
             char* p = buf_.Reserve(32);
             buf_.Commit(static_cast<size_t>(std::to_chars(p, p + 32, v.d).ptr - p));
           } else {
-            buf_.Append(std::isnan(v.d) ? std::string_view("NaN") : v.d > 0 ? std::string_view("Infinity")
-                                                                              : std::string_view("-Infinity"));
+            buf_.Append(std::isnan(v.d) ? std::string_view("NaN")
+                        : v.d > 0       ? std::string_view("Infinity")
+                                        : std::string_view("-Infinity"));
           }
           break;
         case Type::kNumeric:
@@ -130,12 +128,8 @@ Status CsvWriter::Write(const Batch& batch) {
           buf_.Commit(n);
           break;
         }
-        case Type::kBytes:
-          buf_.Append(HexBytes(batch.Text(v)));
-          break;
-        case Type::kText:
-          AppendText(batch.Text(v), true);
-          break;
+        case Type::kBytes: buf_.Append(HexBytes(batch.Text(v))); break;
+        case Type::kText: AppendText(batch.Text(v), true); break;
       }
     }
     buf_.AppendLiteral("\r\n");
@@ -145,7 +139,9 @@ Status CsvWriter::Write(const Batch& batch) {
   return Status::Ok();
 }
 
-Status CsvWriter::Finish() { return Flush(); }
+Status CsvWriter::Finish() {
+  return Flush();
+}
 
 std::vector<std::string> CsvWriter::warnings() const {
   std::vector<std::string> out;

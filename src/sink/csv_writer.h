@@ -4,8 +4,8 @@
 // Fields holding a comma, a quote, CR or LF are quoted, quotes doubled. Invalid UTF-8 is replaced by
 // U+FFFD. The formula-injection guard (on by default) prefixes a text cell that begins with
 // = + - @ tab or CR with an apostrophe, so a spreadsheet shows it instead of evaluating it; numbers
-// are never touched. Values: NULL is an empty field, empty text is "" (as PostgreSQL's COPY does); dates, timestamps as ISO 8601
-// (timestamptz with "+00", in UTC); bool as true/false; bytes as \x and hex; numerics exact.
+// are never touched. Values: NULL is an empty field, empty text is "" (as PostgreSQL's COPY does); dates, timestamps as
+// ISO 8601 (timestamptz with "+00", in UTC); bool as true/false; bytes as \x and hex; numerics exact.
 #pragma once
 
 #include "sink/byte_buffer.h"

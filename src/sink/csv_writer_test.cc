@@ -51,7 +51,8 @@ TEST(CsvWriterTest, TypedValuesAndBom) {
   CsvOptions o;
   o.bom = true;
   EXPECT_EQ(WriteCsv(std::vector<Column>(8, Column{"c", Type::kText}), b, o),
-            "\xEF\xBB\xBF" "c,c,c,c,c,c,c,c\r\n,false,0.1,1900-02-28,2024-01-02 00:00:00.000001+00,\\x01ab,"
+            "\xEF\xBB\xBF"
+            "c,c,c,c,c,c,c,c\r\n,false,0.1,1900-02-28,2024-01-02 00:00:00.000001+00,\\x01ab,"
             "bad\xEF\xBF\xBD,김민준 😀\r\n");
 }
 

@@ -38,7 +38,9 @@ Result<std::unique_ptr<FileOutput>> FileOutput::Open(const std::string& path) {
   return std::unique_ptr<FileOutput>(new FileOutput(path, pattern, fd));
 }
 
-FileOutput::~FileOutput() { Discard(); }
+FileOutput::~FileOutput() {
+  Discard();
+}
 
 Status FileOutput::WriteAll(const char* data, size_t size) {
   size_t done = 0;

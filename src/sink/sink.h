@@ -26,11 +26,11 @@ Result<Format> FormatFromName(const std::string& name);
 Result<Format> FormatFromPath(const std::string& path);
 
 struct XlsxOptions {
-  std::string sheet_name = "Sheet1";       // cut to Excel's 31 characters; spill sheets add " (2)"...
-  int compression = 1;                     // deflate level 0 (fastest) .. 3 (smallest)
-  uint64_t max_rows_per_sheet = 1048575;   // data rows; Excel's 1,048,576 rows include the header
-  size_t width_sample_rows = 1000;         // rows looked at to size the columns
-  std::time_t timestamp = 0;               // the files' modification time in the ZIP; 0: now
+  std::string sheet_name = "Sheet1";      // cut to Excel's 31 characters; spill sheets add " (2)"...
+  int compression = 1;                    // deflate level 0 (fastest) .. 3 (smallest)
+  uint64_t max_rows_per_sheet = 1048575;  // data rows; Excel's 1,048,576 rows include the header
+  size_t width_sample_rows = 1000;        // rows looked at to size the columns
+  std::time_t timestamp = 0;              // the files' modification time in the ZIP; 0: now
 };
 
 struct CsvOptions {

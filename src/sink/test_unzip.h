@@ -13,8 +13,8 @@ namespace strata::testing {
 
 struct UnzippedEntry {
   std::string data;
-  uint32_t crc = 0;       // as recorded in the central directory
-  bool zip64 = false;     // the central directory entry had a ZIP64 extra field
+  uint32_t crc = 0;    // as recorded in the central directory
+  bool zip64 = false;  // the central directory entry had a ZIP64 extra field
 };
 
 inline uint64_t Le(const std::string& s, size_t at, int bytes) {
@@ -79,8 +79,8 @@ inline std::map<std::string, UnzippedEntry> Unzip(const std::string& zip) {
     const size_t data = offset + 30 + Le(zip, offset + 26, 2) + Le(zip, offset + 28, 2);
     e.data = Inflate(zip.substr(data, csize), usize);
     e.crc = crc;
-    if (static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(e.data.data()), static_cast<uInt>(e.data.size()))) !=
-        crc) {
+    if (static_cast<uint32_t>(
+            crc32(0, reinterpret_cast<const Bytef*>(e.data.data()), static_cast<uInt>(e.data.size()))) != crc) {
       throw std::runtime_error("zip: CRC mismatch in " + name);
     }
     out[name] = std::move(e);

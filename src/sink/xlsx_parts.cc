@@ -77,7 +77,8 @@ std::string XlsxWorkbookRelsXml(size_t sheets) {
   for (size_t k = 1; k <= sheets; ++k) {
     x += "<Relationship Id=\"rId" + std::to_string(k) +
          "\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" "
-         "Target=\"worksheets/sheet" + std::to_string(k) + ".xml\"/>";
+         "Target=\"worksheets/sheet" +
+         std::to_string(k) + ".xml\"/>";
   }
   x += "<Relationship Id=\"rId" + std::to_string(sheets + 1) +
        "\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" "

@@ -40,8 +40,7 @@ size_t DisplayChars(const Batch& batch, const Value& v) {
     case Type::kTimestamp:
     case Type::kTimestampTz: return 19;
     case Type::kBytes: return 2 + 2 * v.length;
-    default:
-      return Utf8Length(batch.Text(v));
+    default: return Utf8Length(batch.Text(v));
   }
 }
 
@@ -111,7 +110,8 @@ void XlsxWriter::ComputeWidths(const Batch* sample) {
   if (sample != nullptr) {
     const size_t rows = std::min(sample->rows(), options_.width_sample_rows);
     for (size_t r = 0; r < rows; ++r) {
-      for (size_t c = 0; c < columns_.size(); ++c) chars[c] = std::max(chars[c], DisplayChars(*sample, sample->at(r, c)));
+      for (size_t c = 0; c < columns_.size(); ++c)
+        chars[c] = std::max(chars[c], DisplayChars(*sample, sample->at(r, c)));
     }
   }
   widths_.clear();
@@ -158,8 +158,9 @@ Status XlsxWriter::EndSheet() {
     if (c != '$') plain += c;
   }
   buf_.Append(plain);
-  buf_.AppendLiteral("\"/><pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" "
-                     "footer=\"0.3\"/></worksheet>");
+  buf_.AppendLiteral(
+      "\"/><pageMargins left=\"0.7\" right=\"0.7\" top=\"0.75\" bottom=\"0.75\" header=\"0.3\" "
+      "footer=\"0.3\"/></worksheet>");
   STRATA_RETURN_IF_ERROR(FlushBuffer());
   sheet_open_ = false;
   return zip_.EndEntry();
@@ -193,9 +194,7 @@ void XlsxWriter::AppendRow(const Batch& batch, size_t row) {
   for (size_t c = 0; c < columns_.size(); ++c) {
     const Value& v = batch.at(row, c);
     switch (v.type) {
-      case Type::kNull:
-        buf_.AppendLiteral("<c/>");
-        break;
+      case Type::kNull: buf_.AppendLiteral("<c/>"); break;
       case Type::kBool:
         buf_.Append(v.b ? std::string_view("<c t=\"b\"><v>1</v></c>") : std::string_view("<c t=\"b\"><v>0</v></c>"));
         break;
@@ -259,7 +258,8 @@ void XlsxWriter::AppendRow(const Batch& batch, size_t row) {
       case Type::kText: {
         const uint64_t before = repairs_.truncated_cells;
         AppendInlineText(batch.Text(v), 0);
-        if (repairs_.truncated_cells != before && first_truncated_column_.empty()) first_truncated_column_ = columns_[c].name;
+        if (repairs_.truncated_cells != before && first_truncated_column_.empty())
+          first_truncated_column_ = columns_[c].name;
         break;
       }
     }

@@ -59,8 +59,8 @@ TEST(XlsxWriterTest, EveryCellType) {
   b.AddNull();
   b.AddBool(true);
   b.AddInt64(42);
-  b.AddInt64(999'999'999'999'999);       // 15 digits: a number
-  b.AddInt64(1'234'567'890'123'456);     // 16 digits: Excel would change the last one, so text
+  b.AddInt64(999'999'999'999'999);    // 15 digits: a number
+  b.AddInt64(1'234'567'890'123'456);  // 16 digits: Excel would change the last one, so text
   b.AddDouble(0.1);
   b.AddDouble(std::numeric_limits<double>::quiet_NaN());
   b.AddText(Type::kNumeric, "12.50");
@@ -127,10 +127,12 @@ TEST(XlsxWriterTest, SpillsToNewSheetsWithTheHeaderRepeated) {
   o.max_rows_per_sheet = 4;
   o.sheet_name = "r";
   Written w = WriteXlsx(cols, batches, o);
-  EXPECT_EQ(DataRows(w.sheet(1)), "<row><c><v>0</v></c></row><row><c><v>1</v></c></row>"
-                                  "<row><c><v>2</v></c></row><row><c><v>3</v></c></row>");
-  EXPECT_EQ(DataRows(w.sheet(2)), "<row><c><v>4</v></c></row><row><c><v>5</v></c></row>"
-                                  "<row><c><v>6</v></c></row><row><c><v>7</v></c></row>");
+  EXPECT_EQ(DataRows(w.sheet(1)),
+            "<row><c><v>0</v></c></row><row><c><v>1</v></c></row>"
+            "<row><c><v>2</v></c></row><row><c><v>3</v></c></row>");
+  EXPECT_EQ(DataRows(w.sheet(2)),
+            "<row><c><v>4</v></c></row><row><c><v>5</v></c></row>"
+            "<row><c><v>6</v></c></row><row><c><v>7</v></c></row>");
   EXPECT_EQ(DataRows(w.sheet(3)), "<row><c><v>8</v></c></row>");
   EXPECT_NE(w.sheet(3).find("<t>n</t>"), std::string::npos);
   const std::string wb = w.parts["xl/workbook.xml"].data;

@@ -11,12 +11,15 @@ namespace {
 // 0: copied as is. 1: looked at (markup, controls, '_', every non-ASCII byte).
 constexpr std::array<uint8_t, 256> kCellClass = [] {
   std::array<uint8_t, 256> t{};
-  for (int c = 0; c < 256; ++c) t[c] = (c < 0x20 && c != '\t' && c != '\n') || c >= 0x80 || c == '&' || c == '<' ||
-                                               c == '>' || c == '_' || c == '\r';
+  for (int c = 0; c < 256; ++c)
+    t[c] =
+        (c < 0x20 && c != '\t' && c != '\n') || c >= 0x80 || c == '&' || c == '<' || c == '>' || c == '_' || c == '\r';
   return t;
 }();
 
-bool IsHex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 // "_xHHHH_" starts at s[i]: Excel would decode it, so its '_' must be escaped.
 bool LooksLikeEscape(std::string_view s, size_t i) {

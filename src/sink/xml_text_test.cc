@@ -26,7 +26,11 @@ TEST(XmlTextTest, KeepsCarriageReturnAndLiteralEscapes) {
 
 TEST(XmlTextTest, DropsForbiddenAndRepairsInvalid) {
   TextRepairs r;
-  EXPECT_EQ(Cell(std::string("a\0b\x01\x0B\x1F" "c", 7), &r), "abc");
+  EXPECT_EQ(Cell(std::string("a\0b\x01\x0B\x1F"
+                             "c",
+                             7),
+                 &r),
+            "abc");
   EXPECT_EQ(r.dropped_characters, 4u);
   EXPECT_EQ(Cell("x\xEF\xBF\xBEy\xEF\xBF\xBFz", &r), "xyz");  // U+FFFE, U+FFFF
   EXPECT_EQ(r.dropped_characters, 6u);

@@ -47,7 +47,9 @@ ZipWriter::ZipWriter(Output* out, const ZipOptions& options) : out_(out), option
   dos_date_ = static_cast<uint16_t>(((tm.tm_year - 80) << 9) | ((tm.tm_mon + 1) << 5) | tm.tm_mday);
 }
 
-Status ZipWriter::Put(std::string_view bytes) { return out_->Write(bytes); }
+Status ZipWriter::Put(std::string_view bytes) {
+  return out_->Write(bytes);
+}
 
 Status ZipWriter::BeginEntry(const std::string& name) {
   if (open_) return Status::Internal("zip: an entry is already open");
@@ -136,10 +138,10 @@ Status ZipWriter::Finish() {
     cd.U32(big_u ? static_cast<uint32_t>(kMax32) : static_cast<uint32_t>(e.uncompressed));
     cd.U16(static_cast<uint16_t>(e.name.size()));
     cd.U16(static_cast<uint16_t>(extra.size()));
-    cd.U16(0);                // comment
-    cd.U16(0);                // disk
-    cd.U16(0);                // internal attributes
-    cd.U32(0100644u << 16);   // external attributes: a regular file, rw-r--r--
+    cd.U16(0);               // comment
+    cd.U16(0);               // disk
+    cd.U16(0);               // internal attributes
+    cd.U32(0100644u << 16);  // external attributes: a regular file, rw-r--r--
     cd.U32(big_o ? static_cast<uint32_t>(kMax32) : static_cast<uint32_t>(e.offset));
     cd.Str(e.name);
     cd.Str(extra.str());

@@ -26,9 +26,9 @@
 namespace strata {
 
 struct ZipOptions {
-  int level = 1;               // deflate level, see Deflater
-  std::time_t timestamp = 0;   // entries' modification time; 0: now
-  bool force_zip64 = false;    // write every ZIP64 record even for small archives (for tests)
+  int level = 1;              // deflate level, see Deflater
+  std::time_t timestamp = 0;  // entries' modification time; 0: now
+  bool force_zip64 = false;   // write every ZIP64 record even for small archives (for tests)
 };
 
 class ZipWriter {

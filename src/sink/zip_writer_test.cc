@@ -20,7 +20,8 @@ std::string RandomText(size_t n, unsigned seed) {
 TEST(Crc32Test, MatchesZlib) {
   const std::string data = RandomText(100000, 1);
   const uint32_t ours = Crc32(Crc32(0, std::string_view(data).substr(0, 777)), std::string_view(data).substr(777));
-  EXPECT_EQ(ours, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()))));
+  EXPECT_EQ(ours, static_cast<uint32_t>(
+                      crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size()))));
 }
 
 TEST(ZipWriterTest, EntriesRoundTripThroughZlibAtEveryLevel) {
@@ -29,7 +30,8 @@ TEST(ZipWriterTest, EntriesRoundTripThroughZlibAtEveryLevel) {
     ZipWriter zip(&out, ZipOptions{level, 1700000000, false});
     const std::string big = RandomText(3'000'000, 7);
     ASSERT_TRUE(zip.BeginEntry("xl/worksheets/sheet1.xml").ok());
-    for (size_t at = 0; at < big.size(); at += 65536) ASSERT_TRUE(zip.Write(std::string_view(big).substr(at, 65536)).ok());
+    for (size_t at = 0; at < big.size(); at += 65536)
+      ASSERT_TRUE(zip.Write(std::string_view(big).substr(at, 65536)).ok());
     ASSERT_TRUE(zip.EndEntry().ok());
     ASSERT_TRUE(zip.AddEntry("empty.xml", "").ok());
     ASSERT_TRUE(zip.AddEntry("[Content_Types].xml", "<Types/>").ok());

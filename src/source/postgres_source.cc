@@ -12,9 +12,9 @@ namespace strata {
 namespace {
 
 // Type OIDs from PostgreSQL's pg_type.dat; they are fixed for built-in types.
-constexpr Oid kBoolOid = 16, kByteaOid = 17, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kOidOid = 26,
-              kTextOid = 25, kFloat4Oid = 700, kFloat8Oid = 701, kDateOid = 1082, kTimestampOid = 1114,
-              kTimestamptzOid = 1184, kNumericOid = 1700;
+constexpr Oid kBoolOid = 16, kByteaOid = 17, kInt8Oid = 20, kInt2Oid = 21, kInt4Oid = 23, kOidOid = 26, kTextOid = 25,
+              kFloat4Oid = 700, kFloat8Oid = 701, kDateOid = 1082, kTimestampOid = 1114, kTimestamptzOid = 1184,
+              kNumericOid = 1700;
 
 struct ConnCloser {
   void operator()(PGconn* c) const { PQfinish(c); }
@@ -92,8 +92,7 @@ int HexDigit(char c) {
 // Values a spreadsheet cannot hold as their type (infinity, BC dates) stay text, as printed.
 void AddValue(Batch* batch, Type type, std::string_view s, std::string* scratch) {
   switch (type) {
-    case Type::kBool:
-      return batch->AddBool(s == "t");
+    case Type::kBool: return batch->AddBool(s == "t");
     case Type::kInt64: {
       int64_t v = 0;
       auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -106,14 +105,14 @@ void AddValue(Batch* batch, Type type, std::string_view s, std::string* scratch)
       if (ec == std::errc() && end == s.data() + s.size()) return batch->AddDouble(v);
       break;
     }
-    case Type::kNumeric:
-      return batch->AddText(Type::kNumeric, s);
+    case Type::kNumeric: return batch->AddText(Type::kNumeric, s);
     case Type::kDate:
       if (auto d = ParseDate(s)) return batch->AddDate(*d);
       break;
     case Type::kTimestamp:
     case Type::kTimestampTz:
-      if (auto t = ParseTimestamp(s, type == Type::kTimestampTz)) return batch->AddTimestamp(*t, type == Type::kTimestampTz);
+      if (auto t = ParseTimestamp(s, type == Type::kTimestampTz))
+        return batch->AddTimestamp(*t, type == Type::kTimestampTz);
       break;
     case Type::kBytes:
       if (s.size() >= 2 && s[0] == '\\' && s[1] == 'x' && s.size() % 2 == 0) {
@@ -126,8 +125,7 @@ void AddValue(Batch* batch, Type type, std::string_view s, std::string* scratch)
         return batch->AddText(Type::kBytes, *scratch);
       }
       break;
-    default:
-      break;
+    default: break;
   }
   batch->AddText(Type::kText, s);
 }
@@ -193,8 +191,8 @@ class PostgresSource : public Source {
   Status ErrorOf(const PGresult* r, const std::string& origin, const Query* query) {
     if (cancelled_) return Status::Cancelled(origin + ": cancelled");
     if (PQstatus(conn_.get()) == CONNECTION_BAD) {
-      return Status::Database(origin + ": the connection to " + description_ + " was lost: " +
-                              Trim(PQerrorMessage(conn_.get())));
+      return Status::Database(origin + ": the connection to " + description_ +
+                              " was lost: " + Trim(PQerrorMessage(conn_.get())));
     }
     std::string message = r != nullptr ? Trim(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) : "";
     if (message.empty()) message = r != nullptr ? Trim(PQresultErrorMessage(r)) : "";
@@ -203,8 +201,8 @@ class PostgresSource : public Source {
     const char* sqlstate = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     if (sqlstate != nullptr && std::strcmp(sqlstate, "25006") == 0) message += kOneQueryHint;  // read-only
     if (sqlstate != nullptr && std::strcmp(sqlstate, "57014") == 0 && !cancelled_) {
-      return Status::Database(origin + ": " + message + " (statement_timeout " +
-                              std::to_string(timeout_.count()) + "ms)");
+      return Status::Database(origin + ": " + message + " (statement_timeout " + std::to_string(timeout_.count()) +
+                              "ms)");
     }
     if (pos != nullptr && query != nullptr) {
       const std::string sent = sql_prefix_ + RewriteSql(query->sql, Placeholders::kDollar);
@@ -282,8 +280,8 @@ Status PostgresCursor::NextFromCursor(Batch* batch) {
         return source_->Command("CLOSE strata_export", origin_);
       }
     }
-    const int take = std::min(PQntuples(pending_.get()) - pending_row_,
-                              static_cast<int>(options_.batch_rows - batch->rows()));
+    const int take =
+        std::min(PQntuples(pending_.get()) - pending_row_, static_cast<int>(options_.batch_rows - batch->rows()));
     AddRows(batch, pending_.get(), pending_row_, take);
     pending_row_ += take;
   }
@@ -325,7 +323,8 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
     EndTransaction(/*query_running=*/false);
     return s;
   };
-  Status s = Command("SET LOCAL statement_timeout = " + std::to_string(options.statement_timeout.count()), query.origin);
+  Status s =
+      Command("SET LOCAL statement_timeout = " + std::to_string(options.statement_timeout.count()), query.origin);
   if (s.ok() && options.pg_fetch == PgFetch::kCursor) {
     // A cursor is planned for its first rows unless told it will be read to the end; an export
     // reads everything, and must run the plan the application's query gets.
@@ -381,7 +380,8 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
     if (st == PGRES_SINGLE_TUPLE) cursor->first_ = std::move(d);
     return std::unique_ptr<Cursor>(std::move(cursor));
   }
-  if (columns.empty()) return fail(Status::Database(query.origin + ": the statement returns no columns (a report must be a query)"));
+  if (columns.empty())
+    return fail(Status::Database(query.origin + ": the statement returns no columns (a report must be a query)"));
   return std::unique_ptr<Cursor>(new PostgresCursor(this, std::move(columns), options, query.origin));
 }
 
@@ -390,8 +390,8 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
 Result<std::unique_ptr<Source>> OpenPostgresSource(const std::string& conninfo) {
   // Defaults first: the URL, expanded last, overrides them. Keepalives let a dead server (one that
   // vanished without closing the connection) fail the export instead of hanging it.
-  const char* keys[] = {"application_name", "connect_timeout", "keepalives", "keepalives_idle",
-                        "keepalives_interval", "keepalives_count", "dbname", nullptr};
+  const char* keys[] = {"application_name",    "connect_timeout",  "keepalives", "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "dbname",     nullptr};
   const char* values[] = {"strata", "10", "1", "30", "10", "3", conninfo.c_str(), nullptr};
   ConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   const std::string description = RedactUrl(conninfo);
@@ -400,11 +400,11 @@ Result<std::unique_ptr<Source>> OpenPostgresSource(const std::string& conninfo) 
     return Status::Database("cannot connect to " + description + ": " + Trim(PQerrorMessage(conn.get())));
   }
   // Values are parsed from PostgreSQL's text format: fix the settings that change that format.
-  ResultPtr r(PQexec(conn.get(), "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET extra_float_digits = 1; "
-                                 "SET bytea_output = 'hex'"));
+  ResultPtr r(PQexec(conn.get(),
+                     "SET DateStyle = 'ISO, YMD'; SET TimeZone = 'UTC'; SET extra_float_digits = 1; "
+                     "SET bytea_output = 'hex'"));
   if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-    return Status::Database("cannot set up the session on " + description + ": " +
-                            Trim(PQresultErrorMessage(r.get())));
+    return Status::Database("cannot set up the session on " + description + ": " + Trim(PQresultErrorMessage(r.get())));
   }
   return std::unique_ptr<Source>(new PostgresSource(std::move(conn), description));
 }

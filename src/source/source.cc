@@ -27,8 +27,7 @@ std::string ResolveSqliteUrl(const std::string& url, const std::string& base) {
 
 Result<std::unique_ptr<Source>> OpenSource(const std::string& url) {
   if (auto path = SqlitePath(url)) return OpenSqliteSource(*path);
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 ||
-      url.find('=') != std::string::npos) {
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 || url.find('=') != std::string::npos) {
     return OpenPostgresSource(url);
   }
   if (url.empty()) {

@@ -43,8 +43,8 @@ enum class PgFetch {
 struct ExecuteOptions {
   // 0: no limit. With PgFetch::kCursor PostgreSQL applies it to each FETCH, not to the whole run.
   std::chrono::milliseconds statement_timeout{0};
-  size_t batch_rows = 4096;         // rows per Batch at most
-  size_t batch_bytes = 4u << 20;    // text bytes per Batch at most (the row that crosses it is kept)
+  size_t batch_rows = 4096;       // rows per Batch at most
+  size_t batch_bytes = 4u << 20;  // text bytes per Batch at most (the row that crosses it is kept)
   PgFetch pg_fetch = PgFetch::kSingleRow;
 };
 

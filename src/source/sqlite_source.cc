@@ -20,7 +20,9 @@ struct StmtFinalizer {
 using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
-bool Contains(const std::string& upper, std::string_view what) { return upper.find(what) != std::string::npos; }
+bool Contains(const std::string& upper, std::string_view what) {
+  return upper.find(what) != std::string::npos;
+}
 
 class SqliteSource;
 
@@ -28,8 +30,12 @@ class SqliteCursor : public Cursor {
  public:
   SqliteCursor(SqliteSource* source, StmtPtr stmt, std::vector<Column> columns, std::vector<Type> declared,
                ExecuteOptions options, std::string origin)
-      : source_(source), stmt_(std::move(stmt)), columns_(std::move(columns)), declared_(std::move(declared)),
-        options_(options), origin_(std::move(origin)) {}
+      : source_(source),
+        stmt_(std::move(stmt)),
+        columns_(std::move(columns)),
+        declared_(std::move(declared)),
+        options_(options),
+        origin_(std::move(origin)) {}
   ~SqliteCursor() override;
 
   const std::vector<Column>& columns() const override { return columns_; }
@@ -66,8 +72,8 @@ class SqliteSource : public Source {
   Status StepError(const std::string& origin) {
     if (cancelled_) return Status::Cancelled(origin + ": cancelled");
     if (timed_out_) {
-      return Status::Database(origin + ": canceled by the statement timeout of " +
-                              std::to_string(timeout_.count()) + "ms");
+      return Status::Database(origin + ": canceled by the statement timeout of " + std::to_string(timeout_.count()) +
+                              "ms");
     }
     const int code = sqlite3_extended_errcode(db_.get()) & 0xFF;
     return Status::Database(origin + ": " + sqlite3_errmsg(db_.get()) + (code == SQLITE_READONLY ? kOneQueryHint : ""));
@@ -105,7 +111,8 @@ SqliteCursor::~SqliteCursor() {
 
 void SqliteCursor::AddText(Batch* batch, int column, Type declared) {
   const auto* bytes = reinterpret_cast<const char*>(sqlite3_column_text(stmt_.get(), column));
-  const std::string_view text(bytes == nullptr ? "" : bytes, static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), column)));
+  const std::string_view text(bytes == nullptr ? "" : bytes,
+                              static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), column)));
   switch (declared) {
     case Type::kDate:
       if (auto d = ParseDate(text)) return batch->AddDate(*d);
@@ -125,8 +132,7 @@ void SqliteCursor::AddText(Batch* batch, int column, Type declared) {
         if (auto t = ParseTimestamp(text, false)) return batch->AddTimestamp(*t, false);
       }
       break;
-    default:
-      break;
+    default: break;
   }
   batch->AddText(Type::kText, text);
 }
@@ -147,9 +153,7 @@ Status SqliteCursor::Next(Batch* batch) {
     for (int c = 0; c < n; ++c) {
       const Type declared = declared_[static_cast<size_t>(c)];
       switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_NULL:
-          batch->AddNull();
-          break;
+        case SQLITE_NULL: batch->AddNull(); break;
         case SQLITE_INTEGER: {
           const int64_t v = sqlite3_column_int64(stmt, c);
           if (declared == Type::kBool) {
@@ -159,18 +163,14 @@ Status SqliteCursor::Next(Batch* batch) {
           }
           break;
         }
-        case SQLITE_FLOAT:
-          batch->AddDouble(sqlite3_column_double(stmt, c));
-          break;
+        case SQLITE_FLOAT: batch->AddDouble(sqlite3_column_double(stmt, c)); break;
         case SQLITE_BLOB: {
           const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, c));
-          batch->AddText(Type::kBytes, std::string_view(p == nullptr ? "" : p,
-                                                        static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
+          batch->AddText(Type::kBytes,
+                         std::string_view(p == nullptr ? "" : p, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
           break;
         }
-        default:
-          AddText(batch, c, declared);
-          break;
+        default: AddText(batch, c, declared); break;
       }
     }
   }
@@ -182,9 +182,7 @@ Status Bind(sqlite3_stmt* stmt, int index, const ParamValue& v) {
   switch (v.type) {
     case ParamType::kInt:
     case ParamType::kBigint:
-    case ParamType::kBool:
-      rc = sqlite3_bind_int64(stmt, index, v.integer);
-      break;
+    case ParamType::kBool: rc = sqlite3_bind_int64(stmt, index, v.integer); break;
     case ParamType::kNumeric: {
       // A number compares as a number in SQLite; keep the text only when a double would lose digits.
       double d = 0;

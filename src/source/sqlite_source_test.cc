@@ -99,11 +99,10 @@ TEST_F(SqliteSourceTest, ExpressionsAreSniffedOnlyForExactIsoText) {
 TEST_F(SqliteSourceTest, ParametersAreBoundByType) {
   auto src = Open();
   Batch b;
-  auto q = MakeQuery("select id from t where day >= :from and amount > :min and flag = :flag and name <> :name",
-                     {ParseParamValue(ParamType::kDate, "2024-01-01").value(),
-                      ParseParamValue(ParamType::kNumeric, "12.25").value(),
-                      ParseParamValue(ParamType::kBool, "true").value(),
-                      ParseParamValue(ParamType::kText, "x' or '1'='1").value()});
+  auto q = MakeQuery(
+      "select id from t where day >= :from and amount > :min and flag = :flag and name <> :name",
+      {ParseParamValue(ParamType::kDate, "2024-01-01").value(), ParseParamValue(ParamType::kNumeric, "12.25").value(),
+       ParseParamValue(ParamType::kBool, "true").value(), ParseParamValue(ParamType::kText, "x' or '1'='1").value()});
   ASSERT_TRUE(ReadAll(*src, q, &b).ok());
   ASSERT_EQ(b.rows(), 1u);
   EXPECT_EQ(b.at(0, 0).i, 1);
@@ -111,10 +110,10 @@ TEST_F(SqliteSourceTest, ParametersAreBoundByType) {
 
 TEST_F(SqliteSourceTest, ErrorsNameThePlace) {
   auto src = Open();
-  auto cursor = src->Execute(MakeQuery("select :a,\n  :b + nope from t",
-                                       {ParseParamValue(ParamType::kInt, "1").value(),
-                                        ParseParamValue(ParamType::kInt, "2").value()}),
-                             {});
+  auto cursor = src->Execute(
+      MakeQuery("select :a,\n  :b + nope from t",
+                {ParseParamValue(ParamType::kInt, "1").value(), ParseParamValue(ParamType::kInt, "2").value()}),
+      {});
   ASSERT_FALSE(cursor.ok());
   EXPECT_EQ(cursor.status().code(), Status::Code::kDatabase);
   EXPECT_NE(cursor.status().message().find("test: line 2 column 8: no such column: nope"), std::string::npos)
@@ -165,7 +164,8 @@ TEST_F(SqliteSourceTest, PlaceholdersOnlyStrataBindsAreRefused) {
   for (const char* sql : {"select id from t where id = $admin_id", "select id from t where id = @admin_id",
                           "select ?, :id from t", "select :id, ? from t", "select :이름 from t"}) {
     std::vector<ParamValue> params;
-    if (std::string(sql).find(":id") != std::string::npos) params.push_back(ParseParamValue(ParamType::kInt, "1").value());
+    if (std::string(sql).find(":id") != std::string::npos)
+      params.push_back(ParseParamValue(ParamType::kInt, "1").value());
     auto cursor = src->Execute(MakeQuery(sql, params), {});
     ASSERT_FALSE(cursor.ok()) << sql << " ran with a parameter left unbound";
     EXPECT_NE(cursor.status().message().find("Strata does not bind"), std::string::npos) << cursor.status().message();
