@@ -133,6 +133,15 @@ class TempDirTest(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.tmp, name)
 
+    def adhoc_sqlite(self, sql):
+        """An empty SQLite file and a query file holding sql: the arguments for an ad hoc export."""
+        import sqlite3
+        db, q = self.path("db.sqlite"), self.path("q.sql")
+        sqlite3.connect(db).close()
+        with open(q, "w") as f:
+            f.write(sql)
+        return ["--database", "sqlite:" + db, "--sql", q]
+
     def assertNoFiles(self, pattern_dir=None):
         """No output and no temporary file were left behind."""
         left = os.listdir(pattern_dir or self.tmp)

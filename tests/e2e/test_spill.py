@@ -1,7 +1,6 @@
 """More rows than one Excel sheet holds: the export continues on a second sheet, with the header
 repeated, and not a row is lost or duplicated at the seam. Read back by openpyxl."""
 
-import sqlite3
 import unittest
 
 import openpyxl
@@ -14,14 +13,10 @@ ROWS = 1048575 + EXTRA
 
 class SpillTest(TempDirTest):
     def test_rows_past_excels_limit_continue_on_a_new_sheet(self):
-        db = self.path("db.sqlite")
-        sqlite3.connect(db).close()
-        q = self.path("q.sql")
-        with open(q, "w") as f:
-            f.write("with recursive n(i) as (select 1 union all select i + 1 from n where i < :rows) "
-                    "select i, 'row ' || i as label from n")
+        source = self.adhoc_sqlite("with recursive n(i) as (select 1 union all select i + 1 from n where i < :rows) "
+                                   "select i, 'row ' || i as label from n")
         out = self.path("big.xlsx")
-        code, _, err = run("export", "--database", "sqlite:" + db, "--sql", q, "-p", f"rows={ROWS}", "-o", out)
+        code, _, err = run("export", *source, "-p", f"rows={ROWS}", "-o", out)
         self.assertEqual(code, 0, err)
         self.assertIn("continue on 2 sheets", err)
         wb = openpyxl.load_workbook(out, read_only=True)

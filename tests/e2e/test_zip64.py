@@ -1,7 +1,6 @@
 """A sheet whose XML passes 4 GiB: the archive must carry ZIP64 records that a standard reader
 (Python's zipfile) follows, and the data must inflate with the right CRC-32 and every row present."""
 
-import sqlite3
 import unittest
 import zipfile
 
@@ -13,15 +12,10 @@ WIDTH = 4400  # characters per cell: about 4.4 GB of sheet XML in all
 
 class Zip64Test(TempDirTest):
     def test_entry_past_four_gib(self):
-        db = self.path("db.sqlite")
-        sqlite3.connect(db).close()
-        q = self.path("q.sql")
-        with open(q, "w") as f:
-            f.write("with recursive n(i) as (select 1 union all select i + 1 from n where i < :rows) "
-                    "select i, printf('%.*c', :width, 'x') as wide from n")
+        source = self.adhoc_sqlite("with recursive n(i) as (select 1 union all select i + 1 from n where i < :rows) "
+                                   "select i, printf('%.*c', :width, 'x') as wide from n")
         out = self.path("wide.xlsx")
-        code, _, err = run("export", "--database", "sqlite:" + db, "--sql", q, "-p", f"rows={ROWS}",
-                           "-p", f"width={WIDTH}", "-o", out, "-q")
+        code, _, err = run("export", *source, "-p", f"rows={ROWS}", "-p", f"width={WIDTH}", "-o", out, "-q")
         self.assertEqual(code, 0, err)
         with zipfile.ZipFile(out) as z:
             info = z.getinfo("xl/worksheets/sheet1.xml")
