@@ -188,6 +188,33 @@ class CliTest(TempDirTest):
                           run("export", "--database", "sqlite:" + self.path("db.sqlite"), "--sql", self.path("q.sql"),
                               "-p", "x=0", "-o", out, "--timeout", "200ms"), out)
 
+    def test_progress_line_on_a_terminal_only(self):
+        import pty
+        self.write("q.sql", "with recursive n(i) as (select 1 union all select i + 1 from n where i < 3000000) "
+                            "select i, i * 2 from n where i > :x")
+        args = [STRATA, "export", "--database", "sqlite:" + self.path("db.sqlite"), "--sql", self.path("q.sql"),
+                "-p", "x=0", "-o", self.path("p.csv")]
+        leader, follower = pty.openpty()
+        p = subprocess.Popen(args, stderr=follower, stdout=subprocess.DEVNULL)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal closed when strata ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(leader)
+        self.assertEqual(p.wait(timeout=60), 0, shown)
+        self.assertRegex(shown.decode(), r"\r\x1b\[K  [0-9,]+ rows  [0-9,]+ rows/s  [0-9.]+ [kMG]?B  0:0[0-9]")
+        self.assertIn(b"wrote 3,000,000 rows", shown)
+        # Not a terminal: no progress line, only the summary.
+        code, _, err = run(*args[1:])
+        self.assertEqual(code, 0, err)
+        self.assertNotIn("rows/s", err)
+
     def test_interrupt_leaves_no_file(self):
         self.write("q.sql", SLOW_SQL)
         out = self.path("o.xlsx")

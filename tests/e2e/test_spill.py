@@ -1,6 +1,7 @@
 """More rows than one Excel sheet holds: the export continues on a second sheet, with the header
 repeated, and not a row is lost or duplicated at the seam. Read back by openpyxl."""
 
+import resource
 import unittest
 
 import openpyxl
@@ -34,6 +35,9 @@ class SpillTest(TempDirTest):
             self.assertEqual(count, data_rows, ws.title)
         wb.close()
         self.assertEqual(expected, ROWS + 1)
+        # Memory does not grow with rows: the largest child this test waited for was strata.
+        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        self.assertLess(peak_mib, 64, "strata's peak memory for a million rows")
 
 
 if __name__ == "__main__":
