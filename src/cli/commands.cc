@@ -20,6 +20,7 @@
 #include "common/text.h"
 #include "export/exporter.h"
 #include "export/progress.h"
+#include "report/binding.h"
 #include "report/project.h"
 #include "sink/output.h"
 #include "sink/sink.h"

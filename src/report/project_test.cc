@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "report/binding.h"
+
 namespace strata {
 namespace {
 
