@@ -2,6 +2,10 @@
 // that turns a Status into an exit code and a message.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 namespace strata::cli {
 
 // Exit codes (documented in docs/cli.md).
@@ -12,5 +16,46 @@ constexpr int kExitDatabase = 3;  // the database refused, failed, timed out or 
 constexpr int kExitInterrupted = 130;
 
 int Main(int argc, char** argv);
+
+// The subcommands, each in its own file; Main (commands.cc) parses the flags into these.
+struct ReportsArgs {
+  std::string project = ".";
+  bool json = false;
+};
+int RunReports(const ReportsArgs& args);
+
+struct ExportArgs {
+  std::string project;
+  std::string report;
+  std::string database;
+  std::string sql_file;
+  std::vector<std::string> params;
+  std::string output;
+  std::string format;
+  std::string timeout;
+  std::string pg_fetch = "single-row";
+  int compression = 1;
+  uint64_t sheet_rows = 1048575;
+  bool bom = false;
+  bool no_formula_guard = false;
+  bool quiet = false;
+};
+int RunExport(const ExportArgs& args);
+
+struct GenerateArgs {
+  std::string project;
+  std::string database;
+  double scale = 1;
+  uint64_t seed = 42;
+  bool no_analyze = false;
+  bool quiet = false;
+};
+int RunGenerate(const GenerateArgs& args);
+
+struct DemoArgs {
+  std::string project = "examples/admin-reports";
+  double scale = 1;
+};
+int RunDemo(const DemoArgs& args);
 
 }  // namespace strata::cli

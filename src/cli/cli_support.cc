@@ -1,0 +1,82 @@
+#include "cli/cli_support.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/commands.h"
+#include "common/text.h"
+#include "source/source.h"
+
+namespace strata::cli {
+
+int ExitCode(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kOk: return kExitOk;
+    case Status::Code::kUsage:
+    case Status::Code::kConfig: return kExitUsage;
+    case Status::Code::kDatabase: return kExitDatabase;
+    case Status::Code::kCancelled: return kExitInterrupted;
+    default: return kExitFailure;
+  }
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "strata: error: %s\n", s.message().c_str());
+  return ExitCode(s);
+}
+
+SignalWatcher::SignalWatcher(std::function<void()> on_signal) : on_signal_(std::move(on_signal)) {
+  sigemptyset(&set_);
+  sigaddset(&set_, SIGINT);
+  sigaddset(&set_, SIGTERM);
+  sigaddset(&set_, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  thread_ = std::thread([this] {
+    const timespec tick{0, 100'000'000};
+    while (!stop_) {
+      if (sigtimedwait(&set_, nullptr, &tick) > 0) {
+        fired_ = true;
+        on_signal_();
+      }
+    }
+  });
+}
+
+SignalWatcher::~SignalWatcher() {
+  stop_ = true;
+  thread_.join();
+  pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+}
+
+Result<std::vector<ParamArg>> ParseParamArgs(const std::vector<std::string>& raw) {
+  std::vector<ParamArg> out;
+  for (const std::string& r : raw) {
+    auto a = ParseParamArg(r);
+    if (!a.ok()) return a.status();
+    for (const ParamArg& seen : out) {
+      // Two values for one parameter (two tenants, say) is a mistake, not a choice to guess at.
+      if (seen.name == a->name) return Status::Usage("--param " + a->name + " is given twice");
+    }
+    out.push_back(std::move(*a));
+  }
+  return out;
+}
+
+std::string Rows(uint64_t n) {
+  return GroupThousands(n) + (n == 1 ? " row" : " rows");
+}
+
+// --- strata reports ----------------------------------------------------------------------------
+
+DatabaseChoice ChooseDatabase(const std::string& flag, const Project* project) {
+  if (!flag.empty()) return {flag, "--database"};
+  if (const char* env = std::getenv("STRATA_DATABASE_URL"); env != nullptr && *env != '\0') {
+    return {env, "STRATA_DATABASE_URL"};
+  }
+  if (project != nullptr && !project->database_url.empty()) {
+    return {ResolveSqliteUrl(project->database_url, project->folder), project->database_url_at};
+  }
+  return {};
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,60 @@
+// strata generate: the example project's schema and skewed data, into SQLite or PostgreSQL.
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cli/cli_support.h"
+#include "cli/commands.h"
+#include "common/text.h"
+#include "source/source.h"
+#include "synth/bulk_writer.h"
+#include "synth/example_data.h"
+
+namespace strata::cli {
+
+int RunGenerate(const GenerateArgs& args) {
+  Result<Project> project = Status::Usage("no project");
+  if (!args.project.empty()) {
+    project = LoadProject(args.project);
+    if (!project.ok()) return Fail(project.status());
+  }
+  const DatabaseChoice db = ChooseDatabase(args.database, project.ok() ? &*project : nullptr);
+  if (db.url.empty()) return Fail(Status::Usage("say where to generate: --database URL or --project DIR"));
+  auto writer = synth::OpenBulkWriter(db.url);
+  if (!writer.ok()) return Fail(writer.status().WithContext("database from " + db.origin));
+
+  synth::GenerateOptions options;
+  options.scale = args.scale;
+  options.seed = args.seed;
+  options.analyze = !args.no_analyze;
+  const bool tty = !args.quiet && isatty(STDERR_FILENO);
+  options.on_progress = [tty](const std::string& table, uint64_t rows) {
+    if (tty) std::fprintf(stderr, "\r\033[K  generating %s: %s", table.c_str(), Rows(rows).c_str());
+  };
+  std::atomic<bool> cancel{false};
+  options.cancel = &cancel;
+  SignalWatcher signals([&cancel] { cancel = true; });  // stops the load; nothing is published
+  auto result = synth::GenerateExample(**writer, options);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (!result.ok()) {
+    if (result.status().code() == Status::Code::kCancelled) {
+      std::fprintf(stderr, "strata: interrupted; the database was not changed\n");
+      return kExitInterrupted;
+    }
+    return Fail(result.status());
+  }
+  if (!args.quiet) {
+    std::fprintf(stderr,
+                 "strata: generated %s (scale %g, seed %llu) into %s in %.1f s: %.0f rows/s loading, then "
+                 "keys, indexes%s\n",
+                 Rows(result->rows).c_str(), args.scale, static_cast<unsigned long long>(args.seed),
+                 RedactUrl(db.url).c_str(), result->seconds, static_cast<double>(result->rows) / result->load_seconds,
+                 options.analyze ? " and ANALYZE" : "");
+    for (const synth::TableCount& t : result->tables) {
+      std::fprintf(stderr, "  %-12s %12s\n", t.table.c_str(), GroupThousands(t.rows).c_str());
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,51 @@
+// BulkWriter: loads generated rows into a database as fast as it takes them (DESIGN.md's later
+// "synth" stage; the sources are read-only, so writing has its own small interface).
+//
+// SQLite: one transaction, prepared INSERTs, journal off (the file is new and is renamed into place
+// only when complete). PostgreSQL: one transaction, COPY ... FROM STDIN in text format; the caller
+// adds constraints and indexes after the data, which is much faster than checking them row by row.
+// Either way a failed load changes nothing: Commit() is the only step that publishes.
+//
+// Calls: Execute* / (BeginTable, rows, EndTable)* / Commit. Rows are given a cell at a time,
+// in the column order of BeginTable, then EndRow(). One thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace strata::synth {
+
+enum class Dialect { kSqlite, kPostgres };
+
+class BulkWriter {
+ public:
+  virtual ~BulkWriter() = default;
+  virtual Dialect dialect() const = 0;
+  // Runs one SQL statement (DDL, ANALYZE).
+  virtual Status Execute(const std::string& sql) = 0;
+  virtual Status BeginTable(const std::string& table, const std::vector<std::string>& columns) = 0;
+  virtual void Null() = 0;
+  virtual void Int(int64_t v) = 0;
+  virtual void Bool(bool v) = 0;
+  virtual void Text(std::string_view v) = 0;   // valid UTF-8
+  virtual void Cents(int64_t cents) = 0;       // a numeric(12,2): 1234 -> 12.34
+  virtual void Date(int64_t days) = 0;         // days since 1970-01-01
+  virtual void Timestamp(int64_t micros) = 0;  // no time zone
+  // A moment with the UTC offset it was recorded in ("2024-03-01 09:30:00+09:00").
+  virtual void TimestampTz(int64_t utc_micros, int offset_minutes) = 0;
+  virtual Status EndRow() = 0;
+  virtual Status EndTable() = 0;
+  // Publishes everything: commits the transaction (and, for SQLite, renames the new file into place).
+  virtual Status Commit() = 0;
+};
+
+// "sqlite:path" or a PostgreSQL URL/conninfo. A SQLite file is built beside the target and replaces
+// it on Commit(); PostgreSQL's tables are replaced inside the one transaction.
+Result<std::unique_ptr<BulkWriter>> OpenBulkWriter(const std::string& url);
+
+}  // namespace strata::synth

@@ -1,0 +1,496 @@
+#include "synth/example_data.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <string_view>
+
+#include "common/value.h"
+#include "synth/example_schema.h"
+
+namespace strata::synth {
+
+namespace {
+
+// ---- The shape of the data: one table ----------------------------------------------------------
+//
+// "typical" admins get their members from a heavy tail (members = top / rank^1.3, so a few are
+// enormous and most are small) and, correlated with size, more orders per member (1 to 10). Every
+// other kind exists once at every scale: each is unusual in one dimension a report touches.
+struct TenantKind {
+  std::string_view name;
+  std::string_view why;
+  int members;                // fixed size; -1: from the heavy tail
+  double orders_per_member;   // mean; -1: grows with the admin's size
+  double items_per_order;     // mean, at least 1
+  double payments_per_order;  // mean installments of a paid order, at least 1
+  double refund_rate;         // share of payments refunded
+  int refunds_per_refund;     // refunds of one refunded payment, up to
+  double null_rate;           // share of optional values left NULL
+  bool long_text;             // names of thousands of characters, mixed scripts
+  bool far_dates;             // orders in 1901-1950 and 2090-2099
+  bool time_zones;            // buyers from UTC-11 to UTC+14, orders around midnight
+};
+
+constexpr TenantKind kTypical = {"typical", "most admins: sizes from a heavy tail, orders per member grow with size",
+                                 -1,        -1,
+                                 2.5,       1,
+                                 0.04,      1,
+                                 0.05,      false,
+                                 false,     false};
+
+constexpr TenantKind kTenantKinds[] = {
+    {"empty", "no members and no orders", 0, 0, 1, 1, 0, 1, 0, false, false, false},
+    {"no_orders", "members who never ordered", 40, 0, 1, 1, 0, 1, 0.05, false, false, false},
+    {"installments", "every order paid in 10 to 40 installments (many payments per order)", 60, 4, 2.5, 24, 0.04, 1,
+     0.05, false, false, false},
+    {"refunds", "most payments refunded, several times each", 60, 4, 2.5, 1, 0.85, 3, 0.05, false, false, false},
+    {"bulk_items", "orders of about 80 lines each", 30, 3, 80, 1, 0.04, 1, 0.05, false, false, false},
+    {"few_members_many_orders", "4 members with about 2,500 orders each", 4, 2500, 2.5, 1, 0.04, 1, 0.05, false, false,
+     false},
+    {"nulls", "optional columns mostly NULL", 80, 3, 2.5, 1, 0.3, 1, 0.9, false, false, false},
+    {"long_text", "names of thousands of characters in Korean, Japanese and emoji", 40, 3, 2.5, 1, 0.04, 1, 0.05, true,
+     false, false},
+    {"far_dates", "orders dated 1901-1950 and 2090-2099", 50, 4, 2.5, 1, 0.04, 1, 0.05, false, true, false},
+    {"time_zones", "buyers in time zones from UTC-11 to UTC+14, ordering around midnight", 60, 4, 2.5, 1, 0.04, 1, 0.05,
+     false, false, true},
+};
+
+constexpr double kTailExponent = 1.3;
+constexpr int kTypicalAdminsAtScale1 = 200;
+constexpr int kTopMembersAtScale1 = 20000;
+
+// ---- Deterministic randomness -------------------------------------------------------------------
+
+uint64_t Mix(uint64_t x) {  // SplitMix64's finaliser
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// A stream of draws for one key: (seed, what, id).
+class Rng {
+ public:
+  Rng(uint64_t seed, uint64_t what, uint64_t id) : state_(Mix(Mix(seed ^ Mix(what)) ^ id)) {}
+  uint64_t Next() { return Mix(state_++); }
+  double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }  // [0, 1)
+  int64_t Range(int64_t lo, int64_t hi) {
+    return lo + static_cast<int64_t>(Next() % static_cast<uint64_t>(hi - lo + 1));
+  }
+  bool Chance(double p) { return Unit() < p; }
+  template <typename T, size_t N>
+  const T& Pick(const T (&items)[N]) {
+    return items[Next() % N];
+  }
+  // 1 + a geometric count with the given mean (>= 1).
+  int64_t CountWithMean(double mean) {
+    if (mean <= 1) return 1;
+    return 1 + static_cast<int64_t>(std::floor(-std::log(1 - Unit()) * (mean - 1)));
+  }
+
+ private:
+  uint64_t state_;
+};
+
+enum What : uint64_t { kAdmin = 1, kMember, kProduct, kOrderCount, kOrder, kItems, kPayments, kRefunds, kShuffle };
+
+// ---- Word pools ---------------------------------------------------------------------------------
+
+constexpr std::string_view kFirst[] = {"minjun", "seoyeon", "hiroshi", "yuki",   "wei",  "li",    "amelie", "jose",
+                                       "zoe",    "noah",    "aarav",   "fatima", "olga", "bjork", "chloe",  "liam"};
+constexpr std::string_view kLast[] = {"kim",    "lee",    "park",   "sato",  "suzuki", "wang",   "zhang",   "martin",
+                                      "garcia", "obrien", "muller", "rossi", "singh",  "hassan", "ivanova", "smith"};
+constexpr std::string_view kDisplay[] = {"김민준",
+                                         "이서연",
+                                         "박지호",
+                                         "佐藤 花子",
+                                         "鈴木 一郎",
+                                         "王伟",
+                                         "Amélie Dubois",
+                                         "José Álvarez",
+                                         "Zoë Müller",
+                                         "Noah Smith, Jr.",
+                                         "Chloé \"Coco\" Martin",
+                                         "Björk Guðmundsdóttir",
+                                         "O'Brien 🚀",
+                                         "Fatima Hassan",
+                                         "Ольга Иванова",
+                                         "Aarav Singh 🎉"};
+constexpr std::string_view kCountries[] = {"KR", "JP", "US", "DE", "FR", "BR", "IN", "GB", "CA", "ES", "IT", "SE"};
+constexpr std::string_view kProducts[] = {
+    "Café au lait beans", "Green tea (matcha)", "Notebook A5", "USB-C cable", "Desk lamp", "Water bottle",
+    "Hoodie, size M",     "Sticker pack 🎨",     "김치 500g",   "抹茶ラテ",    "Yoga mat",  "Wireless mouse"};
+constexpr std::string_view kLongPieces[] = {
+    "아주 긴 이름의 회원님 ", "とても長い名前のお客様 ", "🚀🎉✨ ", "Zoë Ålesund-Ødegård ", "名前が長い ", "긴글 "};
+constexpr std::string_view kStatuses[] = {"delivered", "delivered", "delivered", "delivered", "delivered",
+                                          "delivered", "delivered", "delivered", "shipped",   "shipped",
+                                          "paid",      "pending",   "cancelled"};
+constexpr std::string_view kMethods[] = {"card", "card", "card", "paypal", "bank_transfer", "gift_card"};
+constexpr std::string_view kReasons[] = {"damaged in transit", "wrong size", "changed my mind",
+                                         "late delivery — customer upset", "duplicate charge; refunded"};
+constexpr std::string_view kPlans[] = {"free", "starter", "pro", "enterprise"};
+constexpr int kZoneOffsets[] = {-660, -600, -480, -300, -180, 0, 60, 120, 330, 540, 570, 780, 840};
+
+const int64_t kDay2015 = DaysFromCivil(2015, 1, 1);
+const int64_t kDay2023 = DaysFromCivil(2023, 1, 1);
+const int64_t kDay2025_07 = DaysFromCivil(2025, 7, 1);
+const int64_t kDay1901 = DaysFromCivil(1901, 1, 1);
+const int64_t kDay1950 = DaysFromCivil(1951, 1, 1);
+const int64_t kDay2090 = DaysFromCivil(2090, 1, 1);
+const int64_t kDay2100 = DaysFromCivil(2100, 1, 1);
+
+// ---- The plan: every admin's kind and sizes, and where its ids start ----------------------------
+
+struct Admin {
+  int64_t id = 0;
+  const TenantKind* kind = nullptr;
+  int64_t members = 0, products = 0, orders = 0;
+  double orders_per_member = 0;
+  int64_t first_member = 0, first_product = 0, first_order = 0;  // ids
+  int home_offset = 0;                                           // minutes east of UTC where most of its buyers are
+};
+
+std::vector<Admin> Plan(const GenerateOptions& o) {
+  const int typical = std::max(12, static_cast<int>(std::lround(kTypicalAdminsAtScale1 * o.scale)));
+  const double top = std::max(100.0, kTopMembersAtScale1 * o.scale);
+  std::vector<Admin> admins;
+  for (int rank = 1; rank <= typical; ++rank) {
+    Admin a;
+    a.kind = &kTypical;
+    a.members = std::max<int64_t>(1, std::lround(top / std::pow(rank, kTailExponent)));
+    const double size = std::log(static_cast<double>(a.members) + 1) / std::log(top + 1);
+    a.orders_per_member = 1 + 9 * size * size;  // large admins: more members and more orders each
+    admins.push_back(a);
+  }
+  for (const TenantKind& k : kTenantKinds) {
+    Admin a;
+    a.kind = &k;
+    a.members = k.members;
+    a.orders_per_member = k.orders_per_member;
+    admins.push_back(a);
+  }
+  // Ids in a seeded shuffle: the heaviest admin is not admin 1.
+  Rng shuffle(o.seed, kShuffle, 0);
+  for (size_t k = admins.size() - 1; k > 0; --k) std::swap(admins[k], admins[shuffle.Next() % (k + 1)]);
+  int64_t member = 1, product = 1, order = 1;
+  for (size_t k = 0; k < admins.size(); ++k) {
+    Admin& a = admins[k];
+    a.id = static_cast<int64_t>(k + 1);
+    Rng r(o.seed, kAdmin, static_cast<uint64_t>(a.id));
+    a.products = a.members == 0 ? 0 : std::min<int64_t>(3000, 5 + a.members / 10);
+    a.orders = std::lround(static_cast<double>(a.members) * a.orders_per_member * (0.8 + 0.4 * r.Unit()));
+    a.home_offset = a.kind->time_zones ? 0 : r.Pick(kZoneOffsets);
+    a.first_member = member;
+    a.first_product = product;
+    a.first_order = order;
+    member += a.members;
+    product += a.products;
+    order += a.orders;
+  }
+  return admins;
+}
+
+// ---- Rows derived from their keys ---------------------------------------------------------------
+
+struct Order {
+  int64_t id, member_id;
+  int64_t ordered_at;  // UTC micros
+  int offset;          // the buyer's zone, minutes east of UTC
+  std::string_view status;
+};
+
+Order DeriveOrder(const GenerateOptions& o, const Admin& a, int64_t id) {
+  Rng r(o.seed, kOrder, static_cast<uint64_t>(id));
+  Order out;
+  out.id = id;
+  const double u = r.Unit();  // a few members place most orders
+  out.member_id =
+      a.first_member + std::min<int64_t>(a.members - 1, static_cast<int64_t>(u * u * static_cast<double>(a.members)));
+  int64_t day;
+  if (a.kind->far_dates) {
+    day = r.Chance(0.5) ? r.Range(kDay1901, kDay1950 - 1) : r.Range(kDay2090, kDay2100 - 1);
+  } else {
+    day = r.Range(kDay2023, kDay2025_07 - 1);
+  }
+  int64_t second = r.Range(0, 86399);
+  out.offset = a.home_offset;
+  if (a.kind->time_zones) {
+    out.offset = r.Pick(kZoneOffsets);
+    // Around local midnight: the UTC day and the buyer's day differ.
+    second = ((86400 - out.offset * 60 + r.Range(-1800, 1800)) % 86400 + 86400) % 86400;
+  }
+  out.ordered_at = (day * 86400 + second) * kMicrosPerSecond;
+  out.status = r.Pick(kStatuses);
+  return out;
+}
+
+struct Item {
+  int64_t product_id, quantity, unit_cents;
+};
+
+int64_t ProductPrice(const GenerateOptions& o, int64_t product_id) {
+  return Rng(o.seed, kProduct, static_cast<uint64_t>(product_id)).Range(100, 50000);
+}
+
+void DeriveItems(const GenerateOptions& o, const Admin& a, const Order& order, std::vector<Item>* items) {
+  items->clear();
+  Rng r(o.seed, kItems, static_cast<uint64_t>(order.id));
+  const int64_t n = r.CountWithMean(a.kind->items_per_order);
+  for (int64_t k = 0; k < n; ++k) {
+    Item it;
+    it.product_id = a.first_product + r.Range(0, a.products - 1);
+    it.quantity = a.kind->items_per_order > 10 ? r.Range(1, 50) : r.Range(1, 5);
+    it.unit_cents = ProductPrice(o, it.product_id) * r.Range(90, 100) / 100;  // discounts
+    items->push_back(it);
+  }
+}
+
+struct Payment {
+  int64_t paid_at, cents;
+  std::string_view method;
+};
+
+// An order's payments: none unless it was paid; installments sum exactly to the total.
+void DerivePayments(const GenerateOptions& o, const Admin& a, const Order& order, const std::vector<Item>& items,
+                    std::vector<Payment>* payments) {
+  payments->clear();
+  if (order.status == "pending" || order.status == "cancelled") return;
+  int64_t total = 0;
+  for (const Item& it : items) total += it.quantity * it.unit_cents;
+  Rng r(o.seed, kPayments, static_cast<uint64_t>(order.id));
+  int64_t n = a.kind->payments_per_order > 1 ? r.Range(10, 40) : 1;
+  n = std::min<int64_t>(n, std::max<int64_t>(total, 1));
+  int64_t left = total;
+  for (int64_t k = 0; k < n; ++k) {
+    Payment p;
+    p.cents = k + 1 == n ? left : total / n;
+    left -= p.cents;
+    p.paid_at = order.ordered_at + (k * 30 * 86400 + r.Range(60, 3600)) * kMicrosPerSecond;
+    p.method = r.Pick(kMethods);
+    payments->push_back(p);
+  }
+}
+
+std::string Repeat(Rng& r, size_t chars) {
+  std::string s;
+  while (s.size() < chars) s += r.Pick(kLongPieces);
+  return s;
+}
+
+// ---- Writing ------------------------------------------------------------------------------------
+
+class Generator {
+ public:
+  Generator(BulkWriter& w, const GenerateOptions& o) : w_(w), o_(o), admins_(Plan(o)) {}
+
+  Status Run(GenerateResult* result) {
+    for (const std::string& sql : SchemaBeforeLoad(w_.dialect())) STRATA_RETURN_IF_ERROR(w_.Execute(sql));
+    const auto start = std::chrono::steady_clock::now();
+    STRATA_RETURN_IF_ERROR(Table("admins", &Generator::Admins));
+    STRATA_RETURN_IF_ERROR(Table("members", &Generator::Members));
+    STRATA_RETURN_IF_ERROR(Table("products", &Generator::Products));
+    STRATA_RETURN_IF_ERROR(Table("orders", &Generator::Orders));
+    STRATA_RETURN_IF_ERROR(Table("order_items", &Generator::OrderItems));
+    STRATA_RETURN_IF_ERROR(Table("payments", &Generator::Payments));
+    STRATA_RETURN_IF_ERROR(Table("refunds", &Generator::Refunds));
+    result->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (const std::string& sql : SchemaAfterLoad(w_.dialect())) STRATA_RETURN_IF_ERROR(w_.Execute(sql));
+    if (o_.analyze) STRATA_RETURN_IF_ERROR(w_.Execute("ANALYZE"));
+    result->tables = counts_;
+    for (const TableCount& t : counts_) result->rows += t.rows;
+    return Status::Ok();
+  }
+
+ private:
+  using Fill = Status (Generator::*)();
+
+  Status Table(const std::string& name, Fill fill) {
+    STRATA_RETURN_IF_ERROR(w_.BeginTable(name, ColumnsOf(name)));
+    counts_.push_back({name, 0});
+    STRATA_RETURN_IF_ERROR((this->*fill)());
+    if (o_.on_progress) o_.on_progress(name, counts_.back().rows);
+    return w_.EndTable();
+  }
+  Status Row() {
+    if (++counts_.back().rows % 65536 == 0) {
+      if (o_.cancel != nullptr && *o_.cancel) return Status::Cancelled("generation cancelled");
+      if (o_.on_progress) o_.on_progress(counts_.back().table, counts_.back().rows);
+    }
+    return w_.EndRow();
+  }
+
+  Status Admins() {
+    for (const Admin& a : admins_) {
+      Rng r(o_.seed, kAdmin, static_cast<uint64_t>(a.id) + (1ull << 40));
+      w_.Int(a.id);
+      w_.Text("Shop " + std::to_string(a.id) + " " + std::string(r.Pick(kLast)));
+      w_.Text(r.Pick(kPlans));
+      w_.Text(a.kind->name);
+      w_.Timestamp((r.Range(kDay2015, kDay2023) * 86400 + r.Range(0, 86399)) * kMicrosPerSecond);
+      STRATA_RETURN_IF_ERROR(Row());
+    }
+    return Status::Ok();
+  }
+
+  Status Members() {
+    for (const Admin& a : admins_) {
+      for (int64_t k = 0; k < a.members; ++k) {
+        const int64_t id = a.first_member + k;
+        Rng r(o_.seed, kMember, static_cast<uint64_t>(id));
+        const double nulls = a.kind->null_rate;
+        w_.Int(id);
+        w_.Int(a.id);
+        w_.Text(std::string(r.Pick(kFirst)) + "." + std::string(r.Pick(kLast)) + "." + std::to_string(k) + "@shop" +
+                std::to_string(a.id) + ".example");
+        if (r.Chance(nulls)) {
+          w_.Null();
+        } else if (a.kind->long_text) {
+          w_.Text(Repeat(r, static_cast<size_t>(r.Range(1000, 6000))));
+        } else {
+          w_.Text(r.Pick(kDisplay));
+        }
+        if (r.Chance(nulls)) {
+          w_.Null();
+        } else {
+          w_.Text(r.Pick(kCountries));
+        }
+        w_.Date(a.kind->far_dates ? r.Range(kDay1901, kDay1950) : r.Range(kDay2015, kDay2025_07 - 1));
+        w_.Bool(r.Chance(0.9));
+        STRATA_RETURN_IF_ERROR(Row());
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Products() {
+    for (const Admin& a : admins_) {
+      for (int64_t k = 0; k < a.products; ++k) {
+        const int64_t id = a.first_product + k;
+        Rng r(o_.seed, kProduct, static_cast<uint64_t>(id) + (1ull << 40));
+        w_.Int(id);
+        w_.Int(a.id);
+        w_.Text("SKU-" + std::to_string(a.id) + "-" + std::to_string(k + 1));
+        w_.Text(a.kind->long_text ? Repeat(r, static_cast<size_t>(r.Range(500, 3000)))
+                                  : std::string(r.Pick(kProducts)));
+        w_.Cents(ProductPrice(o_, id));
+        STRATA_RETURN_IF_ERROR(Row());
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Orders() {
+    for (const Admin& a : admins_) {
+      for (int64_t id = a.first_order; id < a.first_order + a.orders; ++id) {
+        const Order order = DeriveOrder(o_, a, id);
+        w_.Int(id);
+        w_.Int(a.id);
+        w_.Int(order.member_id);
+        w_.Timestamp(order.ordered_at);
+        w_.TimestampTz(order.ordered_at, order.offset);
+        w_.Text(order.status);
+        STRATA_RETURN_IF_ERROR(Row());
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status OrderItems() {
+    int64_t item_id = 1;
+    for (const Admin& a : admins_) {
+      for (int64_t id = a.first_order; id < a.first_order + a.orders; ++id) {
+        DeriveItems(o_, a, DeriveOrder(o_, a, id), &items_);
+        for (const Item& it : items_) {
+          w_.Int(item_id++);
+          w_.Int(id);
+          w_.Int(it.product_id);
+          w_.Int(it.quantity);
+          w_.Cents(it.unit_cents);
+          STRATA_RETURN_IF_ERROR(Row());
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Walks every payment in id order (the refunds table needs their ids and amounts too).
+  template <typename F>
+  Status ForEachPayment(F f) {
+    int64_t payment_id = 1;
+    for (const Admin& a : admins_) {
+      for (int64_t id = a.first_order; id < a.first_order + a.orders; ++id) {
+        const Order order = DeriveOrder(o_, a, id);
+        DeriveItems(o_, a, order, &items_);
+        DerivePayments(o_, a, order, items_, &payments_);
+        for (const Payment& p : payments_) STRATA_RETURN_IF_ERROR(f(a, id, payment_id++, p));
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Payments() {
+    return ForEachPayment([this](const Admin&, int64_t order_id, int64_t payment_id, const Payment& p) {
+      w_.Int(payment_id);
+      w_.Int(order_id);
+      w_.Timestamp(p.paid_at);
+      w_.Cents(p.cents);
+      w_.Text(p.method);
+      return Row();
+    });
+  }
+
+  Status Refunds() {
+    int64_t refund_id = 1;
+    return ForEachPayment([&](const Admin& a, int64_t, int64_t payment_id, const Payment& p) -> Status {
+      Rng r(o_.seed, kRefunds, static_cast<uint64_t>(payment_id));
+      if (!r.Chance(a.kind->refund_rate) || p.cents <= 0) return Status::Ok();
+      const int64_t n = r.Range(1, a.kind->refunds_per_refund);
+      int64_t left = p.cents;
+      for (int64_t k = 0; k < n && left > 0; ++k) {
+        const int64_t cents = std::max<int64_t>(1, left * r.Range(10, 100) / 100 / (n - k));
+        left -= cents;
+        w_.Int(refund_id++);
+        w_.Int(payment_id);
+        w_.Timestamp(p.paid_at + r.Range(1, 60) * 86400 * kMicrosPerSecond);
+        w_.Cents(cents);
+        if (r.Chance(std::max(0.3, a.kind->null_rate))) {
+          w_.Null();
+        } else {
+          w_.Text(r.Pick(kReasons));
+        }
+        STRATA_RETURN_IF_ERROR(Row());
+      }
+      return Status::Ok();
+    });
+  }
+
+  BulkWriter& w_;
+  const GenerateOptions& o_;
+  std::vector<Admin> admins_;
+  std::vector<TableCount> counts_;
+  std::vector<Item> items_;
+  std::vector<Payment> payments_;
+};
+
+}  // namespace
+
+Result<GenerateResult> GenerateExample(BulkWriter& writer, const GenerateOptions& options) {
+  if (!(options.scale > 0) || options.scale > 1000) return Status::Usage("--scale must be above 0 and at most 1000");
+  const auto start = std::chrono::steady_clock::now();
+  GenerateResult result;
+  Generator g(writer, options);
+  STRATA_RETURN_IF_ERROR(g.Run(&result));
+  STRATA_RETURN_IF_ERROR(writer.Commit());
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+std::vector<TenantKindInfo> TenantKinds() {
+  std::vector<TenantKindInfo> out = {{std::string(kTypical.name), std::string(kTypical.why)}};
+  for (const TenantKind& k : kTenantKinds) out.push_back({std::string(k.name), std::string(k.why)});
+  return out;
+}
+
+}  // namespace strata::synth
