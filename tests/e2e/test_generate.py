@@ -1,0 +1,200 @@
+"""strata generate: deterministic, production-shaped data, the same on SQLite and PostgreSQL.
+Every property is measured by SQL on the generated database."""
+
+import datetime
+import decimal
+import hashlib
+import os
+import sqlite3
+import unittest
+
+from strata_e2e import PG_URL, TempDirTest, run
+
+TABLES = ["admins", "members", "products", "orders", "order_items", "payments", "refunds"]
+FOREIGN_KEYS = [("members", "admin_id", "admins"), ("products", "admin_id", "admins"),
+                ("orders", "admin_id", "admins"), ("orders", "member_id", "members"),
+                ("order_items", "order_id", "orders"), ("order_items", "product_id", "products"),
+                ("payments", "order_id", "orders"), ("refunds", "payment_id", "payments")]
+
+
+def generate(url, scale, seed=42, *extra):
+    code, _, err = run("generate", "--database", url, "--scale", str(scale), "--seed", str(seed), *extra)
+    if code != 0:
+        raise AssertionError(f"strata generate failed ({code}): {err}")
+    return err
+
+
+MONEY = {"unit_price", "amount"}
+
+
+def normalise(v, column=""):
+    """One spelling for a value from either database: money in cents, instants in UTC. (SQLite
+    stores 403.00 in a NUMERIC column as the integer 403.)"""
+    if column in MONEY and v is not None:
+        return round(float(v) * 100)
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, (float, decimal.Decimal)):
+        return round(float(v) * 100)
+    if isinstance(v, datetime.datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return v.isoformat(sep=" ")
+    if isinstance(v, datetime.date):
+        return v.isoformat()
+    if isinstance(v, str) and len(v) >= 22 and v[19] in "+-" and v[4] == "-":  # SQLite timestamptz text
+        return normalise(datetime.datetime.fromisoformat(v))
+    if isinstance(v, str) and len(v) == 19 and v[4] == "-" and v[10] == " ":
+        return datetime.datetime.fromisoformat(v).isoformat(sep=" ")
+    return v
+
+
+def sqlite_rows(db, table):
+    con = sqlite3.connect(db)
+    cur = con.execute(f"select * from {table} order by id")
+    names = [d[0] for d in cur.description]
+    rows = [tuple(normalise(v, c) for v, c in zip(r, names)) for r in cur]
+    con.close()
+    return rows
+
+
+def checksum(db):
+    h = hashlib.sha256()
+    for t in TABLES:
+        for r in sqlite_rows(db, t):
+            h.update(repr(r).encode())
+    return h.hexdigest()
+
+
+class GenerateTest(TempDirTest):
+    def test_same_seed_same_database(self):
+        a, b, c = self.path("a.db"), self.path("b.db"), self.path("c.db")
+        generate("sqlite:" + a, 0.02)
+        generate("sqlite:" + b, 0.02)
+        generate("sqlite:" + c, 0.02, 7)
+        self.assertEqual(checksum(a), checksum(b))
+        self.assertNotEqual(checksum(a), checksum(c))
+        self.assertEqual([f for f in os.listdir(self.tmp) if "generating" in f], [])
+
+    def test_shape_of_production_at_scale_1(self):
+        db = self.path("demo.db")
+        err = generate("sqlite:" + db, 1)
+        self.assertIn("generated", err)
+        con = sqlite3.connect(db)
+        q = lambda sql, *a: con.execute(sql, a).fetchall()
+        one = lambda sql, *a: con.execute(sql, a).fetchone()[0]
+
+        # A heavy tail: the largest admin has at least 1000x the median admin's orders.
+        per_admin = sorted(n for (n,) in q("select (select count(*) from orders o where o.admin_id = a.id) from admins a"))
+        median = per_admin[len(per_admin) // 2]
+        self.assertGreaterEqual(per_admin[-1], 1000 * median, f"largest {per_admin[-1]}, median {median}")
+
+        # Large admins have more members and more orders per member.
+        typical = q("""select count(distinct m.id), count(o.id) * 1.0 / count(distinct m.id)
+                       from admins a join members m on m.admin_id = a.id left join orders o on o.member_id = m.id
+                       where a.profile = 'typical' group by a.id order by 1""")
+        small, large = typical[: len(typical) // 2], typical[-10:]
+        self.assertGreater(min(r[1] for r in large), 2 * max(r[1] for r in small[:10]))
+
+        kind = lambda name: one("select id from admins where profile = ?", name)
+        self.assertEqual(one("select count(*) from members where admin_id = ?", kind("empty")), 0)
+        self.assertGreater(one("select count(*) from members where admin_id = ?", kind("no_orders")), 0)
+        self.assertEqual(one("select count(*) from orders where admin_id = ?", kind("no_orders")), 0)
+        self.assertGreaterEqual(one("""select count(p.id) * 1.0 / count(distinct o.id) from orders o
+                                       join payments p on p.order_id = o.id where o.admin_id = ?""",
+                                    kind("installments")), 10)
+        self.assertGreaterEqual(one("""select count(distinct r.payment_id) * 1.0 / count(distinct p.id)
+                                       from orders o join payments p on p.order_id = o.id
+                                       left join refunds r on r.payment_id = p.id where o.admin_id = ?""",
+                                    kind("refunds")), 0.6)
+        self.assertGreaterEqual(one("""select max(n) from (select count(*) n from refunds r join payments p
+                                       on p.id = r.payment_id join orders o on o.id = p.order_id
+                                       where o.admin_id = ? group by r.payment_id)""", kind("refunds")), 2)
+        self.assertGreaterEqual(one("""select count(oi.id) * 1.0 / count(distinct o.id) from orders o
+                                       join order_items oi on oi.order_id = o.id where o.admin_id = ?""",
+                                    kind("bulk_items")), 30)
+        self.assertGreaterEqual(one("select count(*) * 1.0 / count(distinct member_id) from orders where admin_id = ?",
+                                    kind("few_members_many_orders")), 1000)
+        self.assertGreaterEqual(one("select avg(country is null) from members where admin_id = ?", kind("nulls")), 0.8)
+        self.assertGreaterEqual(one("select max(length(display_name)) from members where admin_id = ?",
+                                    kind("long_text")), 1000)
+        self.assertEqual(one("select min(ordered_at) < '1951' and max(ordered_at) >= '2090' from orders "
+                             "where admin_id = ?", kind("far_dates")), 1)
+        self.assertGreaterEqual(one("select count(distinct substr(placed_at, 20)) from orders where admin_id = ?",
+                                    kind("time_zones")), 8)
+        # Typical data looks typical: dates in 2023-2025, one payment per paid order.
+        self.assertEqual(one("select count(*) from orders o join admins a on a.id = o.admin_id "
+                             "where a.profile = 'typical' and (ordered_at < '2023' or ordered_at >= '2025-07')"), 0)
+
+        # Referential integrity: every foreign key resolves.
+        for child, column, parent in FOREIGN_KEYS:
+            self.assertEqual(one(f"select count(*) from {child} c left join {parent} p on p.id = c.{column} "
+                                 f"where p.id is null"), 0, f"{child}.{column}")
+        # Money adds up: a paid order's payments sum to its items' total.
+        self.assertEqual(one("""select count(*) from (
+                                  select o.id, (select sum(quantity * unit_price) from order_items where order_id = o.id) t,
+                                         (select sum(amount) from payments where order_id = o.id) p
+                                  from orders o where o.status not in ('pending', 'cancelled'))
+                                where abs(t - p) > 0.005"""), 0)
+        con.close()
+
+    def test_the_rewrite_is_wrong_only_for_unusual_admins(self):
+        db = self.path("demo.db")
+        generate("sqlite:" + db, 0.05)
+        con = sqlite3.connect(db)
+        kinds = dict(con.execute("select profile, min(id) from admins group by profile"))
+        heaviest = con.execute("select admin_id from orders group by admin_id order by count(*) desc").fetchone()[0]
+        con.close()
+        project = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "admin-reports")
+
+        def export(report, admin):
+            code, out, err = run("export", "--project", project, "--database", "sqlite:" + db, report,
+                                 "-p", f"admin_id={admin}", "-p", "from=1900-01-01", "-p", "to=2100-01-01",
+                                 "-o", "-", "--format", "csv", "-q")
+            self.assertEqual(code, 0, err)
+            return out
+
+        for admin in (heaviest, kinds["typical"], kinds["installments"], kinds["refunds"], kinds["empty"]):
+            self.assertEqual(export("member_activity_fast", admin), export("member_activity", admin), admin)
+        self.assertEqual(export("member_activity_rewrite", heaviest), export("member_activity", heaviest))
+        for admin in (kinds["installments"], kinds["refunds"]):
+            self.assertNotEqual(export("member_activity_rewrite", admin), export("member_activity", admin), admin)
+
+    @unittest.skipUnless(PG_URL, "STRATA_TEST_PG is not set")
+    def test_sqlite_and_postgres_hold_the_same_rows(self):
+        import psycopg2
+        con = psycopg2.connect(PG_URL)
+        con.autocommit = True  # CREATE DATABASE cannot run in a transaction
+        with con.cursor() as cur:
+            cur.execute("drop database if exists strata_generate_test")
+            cur.execute("create database strata_generate_test")
+        con.close()
+        pg = PG_URL.rsplit("/", 1)[0] + "/strata_generate_test"
+        db = self.path("same.db")
+        generate("sqlite:" + db, 0.02)
+        generate(pg, 0.02)
+        with psycopg2.connect(pg) as con, con.cursor() as cur:
+            for t in TABLES:
+                cur.execute(f"select * from {t} order by id")
+                names = [d[0] for d in cur.description]
+                pg_rows = [tuple(normalise(v, c) for v, c in zip(r, names)) for r in cur.fetchall()]
+                self.assertEqual(pg_rows, sqlite_rows(db, t), t)
+            cur.execute("select count(*) from pg_constraint where contype = 'f' and connamespace = 'public'::regnamespace")
+            self.assertEqual(cur.fetchone()[0], len(FOREIGN_KEYS))
+            cur.execute("select count(*) from pg_stats where tablename = 'orders'")
+            self.assertGreater(cur.fetchone()[0], 0, "ANALYZE ran")
+        con.close()
+
+    def test_bad_arguments_and_unreachable_database(self):
+        code, _, err = run("generate", "--database", "sqlite:" + self.path("x.db"), "--scale", "0")
+        self.assertEqual(code, 2, err)
+        self.assertIn("--scale must be above 0", err)
+        self.assertFalse(os.path.exists(self.path("x.db")))
+        code, _, err = run("generate", "--database", "postgresql://nobody@127.0.0.1:1/db", "--scale", "0.01")
+        self.assertEqual(code, 3, err)
+        code, _, err = run("generate", "--scale", "1")
+        self.assertEqual(code, 2, err)
+
+
+if __name__ == "__main__":
+    unittest.main()
