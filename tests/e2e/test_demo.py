@@ -29,7 +29,7 @@ class DemoTest(TempDirTest):
         out = os.path.join(self.tmp, "exports", f"member_activity_{heaviest.group(1)}.xlsx")
         rows = read_xlsx(out)[0][1]
         self.assertEqual(rows[0][0], "member_id")
-        self.assertGreater(len(rows), 10)
+        self.assertGreater(len(rows), 1)
 
         again = subprocess.run(demo, cwd=self.tmp, capture_output=True, text=True, timeout=300)
         self.assertEqual(again.returncode, 0, again.stderr)
