@@ -4,10 +4,12 @@
   bench/run.py writer [N]     the .xlsx writer alone (rows generated in-process) vs the four peers
   bench/run.py postgres [N]   strata export from a throwaway PostgreSQL vs psql \\copy, and peak RSS
                               for N and 10 x N rows
+  bench/run.py generate [S]   strata generate at scale S into SQLite and a throwaway PostgreSQL
 
 Requires a build in build/ (scripts/build.sh) and scripts/install-deps.sh's packages."""
 
 import json
+import re
 import os
 import shutil
 import statistics
@@ -108,7 +110,37 @@ def postgres(n):
         subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "stop", pgdir], check=False)
 
 
+def generate(scale):
+    pgdir = tempfile.mkdtemp(prefix="strata_bench_pg_")
+    env_lines = subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "start", pgdir], check=True,
+                               capture_output=True, text=True).stdout
+    url = env_lines.split("'")[1]
+    work = tempfile.mkdtemp(prefix="strata_bench_gen_")
+    try:
+        print(f"strata generate --scale {scale}; rows/s counts generating and loading the rows; the total adds "
+              "keys, indexes and ANALYZE.\n")
+        print("| target | rows | loading rows/s | total seconds | peak RSS |")
+        print("|---|---:|---:|---:|---:|")
+        for label, target in (("SQLite file", "sqlite:" + os.path.join(work, "g.db")), ("PostgreSQL 15", url)):
+            with tempfile.NamedTemporaryFile() as t:
+                start = time.monotonic()
+                err = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", t.name, STRATA, "generate", "--database",
+                                      target, "--scale", str(scale)], check=True, capture_output=True, text=True).stderr
+                wall = time.monotonic() - start
+                rss = int(open(t.name).read().split()[-1])
+            first = err.splitlines()[0]
+            rows = first.split("generated ")[1].split(" rows")[0]
+            rate = float(re.search(r" s: (\d+) rows/s", first).group(1))
+            print(f"| {label} | {rows} | {rate:,.0f} | {wall:.1f} | {rss / 1024:.0f} MiB |")
+    finally:
+        shutil.rmtree(work)
+        subprocess.run([os.path.join(ROOT, "scripts", "pg.sh"), "stop", pgdir], check=False)
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "writer"
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
-    {"writer": writer, "postgres": postgres}[what](n)
+    if what == "generate":
+        generate(float(sys.argv[2]) if len(sys.argv) > 2 else 1)
+    else:
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
+        {"writer": writer, "postgres": postgres}[what](n)
