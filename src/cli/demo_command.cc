@@ -91,8 +91,12 @@ int RunDemo(const DemoArgs& args) {
   std::vector<Column> columns;
   auto rows = Rows(**source, project->tenant_list->text, "the tenant list", &columns);
   if (!rows.ok()) return Fail(rows.status());
-  size_t dim = columns.size() > 2 ? 2 : 1;  // the example's second size column is "orders"
   if (columns.size() < 2 || rows->empty()) return Fail(Status::Config("the tenant list returns no sizes"));
+  // The dimension shown: a size column named "orders" if there is one, else the last.
+  size_t dim = columns.size() - 1;
+  for (size_t c = 1; c < columns.size(); ++c) {
+    if (columns[c].name == "orders") dim = c;
+  }
   const std::string dimension = columns[dim].name;
   const std::string tenant = project->tenant_param.substr(0, project->tenant_param.find('_'));
   std::vector<TenantSize> sizes;

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <string_view>
 
+#include "common/text.h"
 #include "common/value.h"
 #include "synth/example_schema.h"
 
@@ -273,9 +274,15 @@ void DerivePayments(const GenerateOptions& o, const Admin& a, const Order& order
   }
 }
 
+// Text of about `chars` characters from the long pieces (mixed scripts and emoji).
 std::string Repeat(Rng& r, size_t chars) {
   std::string s;
-  while (s.size() < chars) s += r.Pick(kLongPieces);
+  size_t n = 0;
+  while (n < chars) {
+    const std::string_view piece = r.Pick(kLongPieces);
+    s += piece;
+    n += Utf8Length(piece);
+  }
   return s;
 }
 
@@ -347,7 +354,8 @@ class Generator {
         if (r.Chance(nulls)) {
           w_.Null();
         } else if (a.kind->long_text) {
-          w_.Text(Repeat(r, static_cast<size_t>(r.Range(1000, 6000))));
+          // One in twenty is longer than an Excel cell holds (32,767 characters).
+          w_.Text(Repeat(r, static_cast<size_t>(r.Chance(0.05) ? 40000 : r.Range(1000, 6000))));
         } else {
           w_.Text(r.Pick(kDisplay));
         }

@@ -159,6 +159,11 @@ class GenerateTest(TempDirTest):
         self.assertEqual(export("member_activity_rewrite", heaviest), export("member_activity", heaviest))
         for admin in (kinds["installments"], kinds["refunds"]):
             self.assertNotEqual(export("member_activity_rewrite", admin), export("member_activity", admin), admin)
+        # The long_text admin has a name longer than an Excel cell: the export says it cut it.
+        code, _, err = run("export", "--project", project, "--database", "sqlite:" + db, "member_activity",
+                           "-p", f"admin_id={kinds['long_text']}", "-o", self.path("long.xlsx"))
+        self.assertEqual(code, 0, err)
+        self.assertIn("cut to Excel's limit of 32,767 characters", err)
 
     @unittest.skipUnless(PG_URL, "STRATA_TEST_PG is not set")
     def test_sqlite_and_postgres_hold_the_same_rows(self):
