@@ -30,11 +30,12 @@ SignalWatcher::SignalWatcher(std::function<void()> on_signal) : on_signal_(std::
   sigaddset(&set_, SIGINT);
   sigaddset(&set_, SIGTERM);
   sigaddset(&set_, SIGHUP);
+  sigaddset(&set_, kWake);
   pthread_sigmask(SIG_BLOCK, &set_, nullptr);
   thread_ = std::thread([this] {
-    const timespec tick{0, 100'000'000};
     while (!stop_) {
-      if (sigtimedwait(&set_, nullptr, &tick) > 0) {
+      int signal = 0;
+      if (sigwait(&set_, &signal) == 0 && signal != kWake) {
         fired_ = true;
         on_signal_();
       }
@@ -44,8 +45,11 @@ SignalWatcher::SignalWatcher(std::function<void()> on_signal) : on_signal_(std::
 
 SignalWatcher::~SignalWatcher() {
   stop_ = true;
+  pthread_kill(thread_.native_handle(), kWake);  // ends its wait at once
   thread_.join();
-  pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+  sigset_t unblock = set_;
+  sigdelset(&unblock, kWake);  // stays blocked: a late wake-up must not end the process
+  pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
 }
 
 Result<std::vector<ParamArg>> ParseParamArgs(const std::vector<std::string>& raw) {

@@ -30,6 +30,7 @@ class SignalWatcher {
   bool fired() const { return fired_; }
 
  private:
+  static constexpr int kWake = SIGUSR2;  // sent by the destructor to end the wait
   std::function<void()> on_signal_;
   sigset_t set_;
   std::atomic<bool> stop_{false};

@@ -52,6 +52,9 @@ int Main(int argc, char** argv) {
   generate_cmd->add_option("--scale", gen.scale, "1: the demo (about 2 million rows); 0.01 small; 10+ large");
   generate_cmd->add_option("--seed", gen.seed, "The same seed gives the same data (default 42)");
   generate_cmd->add_flag("--no-analyze", gen.no_analyze, "Leave the planner statistics stale (no ANALYZE)");
+  generate_cmd->add_flag(
+      "--replace", gen.replace,
+      "Replace tables named like the example's (or a SQLite file) that strata generate did not make");
   generate_cmd->add_flag("-q,--quiet", gen.quiet, "No progress and no summary");
 
   DemoArgs demo;

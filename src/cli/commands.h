@@ -48,6 +48,7 @@ struct GenerateArgs {
   double scale = 1;
   uint64_t seed = 42;
   bool no_analyze = false;
+  bool replace = false;  // replace tables (or a SQLite file) that strata generate did not make
   bool quiet = false;
 };
 int RunGenerate(const GenerateArgs& args);

@@ -9,6 +9,7 @@
 #include "source/source.h"
 #include "synth/bulk_writer.h"
 #include "synth/example_data.h"
+#include "synth/example_schema.h"
 
 namespace strata::cli {
 
@@ -18,9 +19,16 @@ int RunGenerate(const GenerateArgs& args) {
     project = LoadProject(args.project);
     if (!project.ok()) return Fail(project.status());
   }
-  const DatabaseChoice db = ChooseDatabase(args.database, project.ok() ? &*project : nullptr);
+  if (!(args.scale > 0) || args.scale > 1000) return Fail(Status::Usage("--scale must be above 0 and at most 1000"));
+  // Only --database or the project: a database named by the environment for reading reports is
+  // not one to replace tables in by accident.
+  DatabaseChoice db{args.database, "--database"};
+  if (db.url.empty() && project.ok() && !project->database_url.empty()) {
+    db = {ResolveSqliteUrl(project->database_url, project->folder), project->database_url_at};
+  }
   if (db.url.empty()) return Fail(Status::Usage("say where to generate: --database URL or --project DIR"));
-  auto writer = synth::OpenBulkWriter(db.url);
+  auto writer = synth::OpenBulkWriter(db.url, synth::ExampleTables(),
+                                      args.replace ? synth::Replace::kAlways : synth::Replace::kOnlyGenerated);
   if (!writer.ok()) return Fail(writer.status().WithContext("database from " + db.origin));
 
   synth::GenerateOptions options;
@@ -33,7 +41,11 @@ int RunGenerate(const GenerateArgs& args) {
   };
   std::atomic<bool> cancel{false};
   options.cancel = &cancel;
-  SignalWatcher signals([&cancel] { cancel = true; });  // stops the load; nothing is published
+  synth::BulkWriter* running = writer->get();
+  SignalWatcher signals([&cancel, running] {  // stops the load; nothing is published
+    cancel = true;
+    running->Cancel();
+  });
   auto result = synth::GenerateExample(**writer, options);
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!result.ok()) {

@@ -390,9 +390,10 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
 Result<std::unique_ptr<Source>> OpenPostgresSource(const std::string& conninfo) {
   // Defaults first: the URL, expanded last, overrides them. Keepalives let a dead server (one that
   // vanished without closing the connection) fail the export instead of hanging it.
-  const char* keys[] = {"application_name",    "connect_timeout",  "keepalives", "keepalives_idle",
-                        "keepalives_interval", "keepalives_count", "dbname",     nullptr};
-  const char* values[] = {"strata", "10", "1", "30", "10", "3", conninfo.c_str(), nullptr};
+  // client_encoding: rows arrive as UTF-8 whatever the database's encoding (the server converts).
+  const char* keys[] = {"application_name",    "connect_timeout",  "client_encoding", "keepalives", "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "dbname",          nullptr};
+  const char* values[] = {"strata", "10", "UTF8", "1", "30", "10", "3", conninfo.c_str(), nullptr};
   ConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   const std::string description = RedactUrl(conninfo);
   if (conn == nullptr) return Status::Database("cannot connect to " + description + ": out of memory");

@@ -40,12 +40,27 @@ class BulkWriter {
   virtual void TimestampTz(int64_t utc_micros, int offset_minutes) = 0;
   virtual Status EndRow() = 0;
   virtual Status EndTable() = 0;
-  // Publishes everything: commits the transaction (and, for SQLite, renames the new file into place).
+  // Publishes everything: commits the transaction (and, for SQLite, syncs the new file and renames
+  // it into place).
   virtual Status Commit() = 0;
+  // Thread-safe: interrupts the statement running now (an index build, a COPY); it then fails.
+  virtual void Cancel() = 0;
 };
 
+// Which tables a load may replace. A database is never changed silently: a SQLite file that
+// exists, or PostgreSQL tables with the example's names, are replaced only when they hold a
+// database strata generate made (its admins table has a "profile" column), or with kAlways.
+enum class Replace { kOnlyGenerated, kAlways };
+
+// The text the writers load for a numeric(12,2) and a timestamptz ("-12.34",
+// "2024-03-01 09:30:00+09:00"); out must hold 64 bytes. For tests.
+size_t FormatCents(int64_t cents, char* out);
+size_t FormatTimestampTz(int64_t utc_micros, int offset_minutes, char* out);
+
 // "sqlite:path" or a PostgreSQL URL/conninfo. A SQLite file is built beside the target and replaces
-// it on Commit(); PostgreSQL's tables are replaced inside the one transaction.
-Result<std::unique_ptr<BulkWriter>> OpenBulkWriter(const std::string& url);
+// it on Commit(); PostgreSQL's tables are replaced inside the one transaction. table_names are the
+// tables the load will create (to check what it would replace).
+Result<std::unique_ptr<BulkWriter>> OpenBulkWriter(const std::string& url, const std::vector<std::string>& table_names,
+                                                   Replace replace);
 
 }  // namespace strata::synth

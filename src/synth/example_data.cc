@@ -9,6 +9,7 @@
 #include "common/text.h"
 #include "common/value.h"
 #include "synth/example_schema.h"
+#include "synth/random.h"
 
 namespace strata::synth {
 
@@ -48,8 +49,8 @@ constexpr TenantKind kTenantKinds[] = {
      0.05, false, false, false},
     {"refunds", "most payments refunded, several times each", 60, 4, 2.5, 1, 0.85, 3, 0.05, false, false, false},
     {"bulk_items", "orders of about 80 lines each", 30, 3, 80, 1, 0.04, 1, 0.05, false, false, false},
-    {"few_members_many_orders", "4 members with about 2,500 orders each", 4, 2500, 2.5, 1, 0.04, 1, 0.05, false, false,
-     false},
+    {"few_members_many_orders", "4 members with about 10,000 orders between them", 4, 2500, 2.5, 1, 0.04, 1, 0.05,
+     false, false, false},
     {"nulls", "optional columns mostly NULL", 80, 3, 2.5, 1, 0.3, 1, 0.9, false, false, false},
     {"long_text", "names of thousands of characters in Korean, Japanese and emoji", 40, 3, 2.5, 1, 0.04, 1, 0.05, true,
      false, false},
@@ -61,39 +62,6 @@ constexpr TenantKind kTenantKinds[] = {
 constexpr double kTailExponent = 1.3;
 constexpr int kTypicalAdminsAtScale1 = 200;
 constexpr int kTopMembersAtScale1 = 20000;
-
-// ---- Deterministic randomness -------------------------------------------------------------------
-
-uint64_t Mix(uint64_t x) {  // SplitMix64's finaliser
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-// A stream of draws for one key: (seed, what, id).
-class Rng {
- public:
-  Rng(uint64_t seed, uint64_t what, uint64_t id) : state_(Mix(Mix(seed ^ Mix(what)) ^ id)) {}
-  uint64_t Next() { return Mix(state_++); }
-  double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  int64_t Range(int64_t lo, int64_t hi) {
-    return lo + static_cast<int64_t>(Next() % static_cast<uint64_t>(hi - lo + 1));
-  }
-  bool Chance(double p) { return Unit() < p; }
-  template <typename T, size_t N>
-  const T& Pick(const T (&items)[N]) {
-    return items[Next() % N];
-  }
-  // 1 + a geometric count with the given mean (>= 1).
-  int64_t CountWithMean(double mean) {
-    if (mean <= 1) return 1;
-    return 1 + static_cast<int64_t>(std::floor(-std::log(1 - Unit()) * (mean - 1)));
-  }
-
- private:
-  uint64_t state_;
-};
 
 enum What : uint64_t { kAdmin = 1, kMember, kProduct, kOrderCount, kOrder, kItems, kPayments, kRefunds, kShuffle };
 
@@ -118,7 +86,8 @@ constexpr std::string_view kDisplay[] = {"김민준",
                                          "O'Brien 🚀",
                                          "Fatima Hassan",
                                          "Ольга Иванова",
-                                         "Aarav Singh 🎉"};
+                                         "Aarav Singh 🎉",
+                                         "Pasted\tfrom a form\nwith a line break \\ and a backslash"};
 constexpr std::string_view kCountries[] = {"KR", "JP", "US", "DE", "FR", "BR", "IN", "GB", "CA", "ES", "IT", "SE"};
 constexpr std::string_view kProducts[] = {
     "Café au lait beans", "Green tea (matcha)", "Notebook A5", "USB-C cable", "Desk lamp", "Water bottle",
@@ -138,7 +107,7 @@ const int64_t kDay2015 = DaysFromCivil(2015, 1, 1);
 const int64_t kDay2023 = DaysFromCivil(2023, 1, 1);
 const int64_t kDay2025_07 = DaysFromCivil(2025, 7, 1);
 const int64_t kDay1901 = DaysFromCivil(1901, 1, 1);
-const int64_t kDay1950 = DaysFromCivil(1951, 1, 1);
+const int64_t kDay1951 = DaysFromCivil(1951, 1, 1);
 const int64_t kDay2090 = DaysFromCivil(2090, 1, 1);
 const int64_t kDay2100 = DaysFromCivil(2100, 1, 1);
 
@@ -211,7 +180,7 @@ Order DeriveOrder(const GenerateOptions& o, const Admin& a, int64_t id) {
       a.first_member + std::min<int64_t>(a.members - 1, static_cast<int64_t>(u * u * static_cast<double>(a.members)));
   int64_t day;
   if (a.kind->far_dates) {
-    day = r.Chance(0.5) ? r.Range(kDay1901, kDay1950 - 1) : r.Range(kDay2090, kDay2100 - 1);
+    day = r.Chance(0.5) ? r.Range(kDay1901, kDay1951 - 1) : r.Range(kDay2090, kDay2100 - 1);
   } else {
     day = r.Range(kDay2023, kDay2025_07 - 1);
   }
@@ -303,8 +272,13 @@ class Generator {
     STRATA_RETURN_IF_ERROR(Table("payments", &Generator::Payments));
     STRATA_RETURN_IF_ERROR(Table("refunds", &Generator::Refunds));
     result->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    for (const std::string& sql : SchemaAfterLoad(w_.dialect())) STRATA_RETURN_IF_ERROR(w_.Execute(sql));
+    for (const std::string& sql : SchemaAfterLoad(w_.dialect())) {
+      STRATA_RETURN_IF_ERROR(CheckCancel());
+      STRATA_RETURN_IF_ERROR(w_.Execute(sql));
+    }
+    STRATA_RETURN_IF_ERROR(CheckCancel());
     if (o_.analyze) STRATA_RETURN_IF_ERROR(w_.Execute("ANALYZE"));
+    STRATA_RETURN_IF_ERROR(CheckCancel());
     result->tables = counts_;
     for (const TableCount& t : counts_) result->rows += t.rows;
     return Status::Ok();
@@ -320,9 +294,12 @@ class Generator {
     if (o_.on_progress) o_.on_progress(name, counts_.back().rows);
     return w_.EndTable();
   }
+  Status CheckCancel() const {
+    return o_.cancel != nullptr && *o_.cancel ? Status::Cancelled("generation cancelled") : Status::Ok();
+  }
   Status Row() {
     if (++counts_.back().rows % 65536 == 0) {
-      if (o_.cancel != nullptr && *o_.cancel) return Status::Cancelled("generation cancelled");
+      STRATA_RETURN_IF_ERROR(CheckCancel());
       if (o_.on_progress) o_.on_progress(counts_.back().table, counts_.back().rows);
     }
     return w_.EndRow();
@@ -364,7 +341,7 @@ class Generator {
         } else {
           w_.Text(r.Pick(kCountries));
         }
-        w_.Date(a.kind->far_dates ? r.Range(kDay1901, kDay1950) : r.Range(kDay2015, kDay2025_07 - 1));
+        w_.Date(a.kind->far_dates ? r.Range(kDay1901, kDay1951 - 1) : r.Range(kDay2015, kDay2025_07 - 1));
         w_.Bool(r.Chance(0.9));
         STRATA_RETURN_IF_ERROR(Row());
       }
@@ -489,7 +466,9 @@ Result<GenerateResult> GenerateExample(BulkWriter& writer, const GenerateOptions
   const auto start = std::chrono::steady_clock::now();
   GenerateResult result;
   Generator g(writer, options);
-  STRATA_RETURN_IF_ERROR(g.Run(&result));
+  Status s = g.Run(&result);
+  if (!s.ok() && options.cancel != nullptr && *options.cancel) return Status::Cancelled("generation cancelled");
+  STRATA_RETURN_IF_ERROR(s);
   STRATA_RETURN_IF_ERROR(writer.Commit());
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

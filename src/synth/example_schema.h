@@ -16,6 +16,8 @@ namespace strata::synth {
 std::vector<std::string> SchemaBeforeLoad(Dialect dialect);
 // Keys, foreign keys and indexes to add once the rows are in.
 std::vector<std::string> SchemaAfterLoad(Dialect dialect);
+// The example's tables, parents first.
+std::vector<std::string> ExampleTables();
 // The column names of a table, in the order the generator writes them.
 std::vector<std::string> ColumnsOf(const std::string& table);
 

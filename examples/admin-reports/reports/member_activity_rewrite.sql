@@ -1,9 +1,9 @@
 -- Member activity, "faster rewrite": the child tables are joined straight to the orders and summed
 -- in one pass, instead of being aggregated per order first. It gives the same rows as
--- member_activity.sql for a typical admin, where an order has one payment and a payment at most one
--- refund, and is quicker there. It is WRONG for the admins that are not typical: an order paid in
--- installments repeats its item count once per payment, and a payment refunded several times is
--- counted once per refund (see docs/example.md: the gate must catch this).
+-- member_activity.sql wherever an order has one payment and a payment at most one refund (every
+-- typical admin), and is quicker there. It is WRONG for the admins whose orders are paid in
+-- installments (the item count repeats once per payment) or whose payments are refunded several
+-- times (a payment counts once per refund). See docs/example.md: the gate must catch this.
 WITH o AS (
     SELECT id, member_id, ordered_at
     FROM orders
