@@ -7,6 +7,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "source/db_handles.h"
+
 namespace strata {
 
 namespace {
@@ -16,18 +18,9 @@ constexpr Oid kBoolOid = 16, kByteaOid = 17, kInt8Oid = 20, kInt2Oid = 21, kInt4
               kFloat4Oid = 700, kFloat8Oid = 701, kDateOid = 1082, kTimestampOid = 1114, kTimestamptzOid = 1184,
               kNumericOid = 1700;
 
-struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct ResultClearer {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-struct CancelFreer {
-  void operator()(PGcancel* c) const { PQfreeCancel(c); }
-};
-using ConnPtr = std::unique_ptr<PGconn, ConnCloser>;
-using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
-using CancelPtr = std::unique_ptr<PGcancel, CancelFreer>;
+using ConnPtr = PgConnPtr;
+using ResultPtr = PgResultPtr;
+using CancelPtr = PgCancelPtr;
 
 // libpq's messages span lines ("...failed: Connection refused\n\tIs the server running..."): make
 // them one line, the lines joined by "; ".

@@ -7,18 +7,14 @@
 #include <filesystem>
 #include <string_view>
 
+#include "source/db_handles.h"
+
 namespace strata {
 
 namespace {
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+using DbPtr = SqliteDbPtr;
+using StmtPtr = SqliteStmtPtr;
 
 bool Contains(const std::string& upper, std::string_view what) {
   return upper.find(what) != std::string::npos;

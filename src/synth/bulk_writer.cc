@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "common/value.h"
+#include "source/db_handles.h"
 #include "source/source.h"
 
 namespace strata::synth {
@@ -46,14 +47,8 @@ std::string OneLine(std::string m) {
 
 // --- SQLite --------------------------------------------------------------------------------------
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+using DbPtr = SqliteDbPtr;
+using StmtPtr = SqliteStmtPtr;
 
 Status SqliteExec(sqlite3* db, const std::string& sql) {
   char* err = nullptr;
@@ -226,17 +221,8 @@ Result<std::unique_ptr<BulkWriter>> OpenSqlite(const std::string& path, Replace 
 
 // --- PostgreSQL ----------------------------------------------------------------------------------
 
-struct ConnCloser {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-struct ResultClearer {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-struct CancelFreer {
-  void operator()(PGcancel* c) const { PQfreeCancel(c); }
-};
-using ConnPtr = std::unique_ptr<PGconn, ConnCloser>;
-using ResultPtr = std::unique_ptr<PGresult, ResultClearer>;
+using ConnPtr = PgConnPtr;
+using ResultPtr = PgResultPtr;
 
 class PostgresWriter : public BulkWriter {
  public:
@@ -355,7 +341,7 @@ class PostgresWriter : public BulkWriter {
   }
 
   ConnPtr conn_;
-  std::unique_ptr<PGcancel, CancelFreer> cancel_;
+  PgCancelPtr cancel_;
   std::string line_, table_;
   size_t columns_ = 0;
   size_t cells_ = 0;
