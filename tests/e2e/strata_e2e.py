@@ -142,8 +142,7 @@ class TempDirTest(unittest.TestCase):
             f.write(sql)
         return ["--database", "sqlite:" + db, "--sql", q]
 
-    def assertNoFiles(self, pattern_dir=None):
-        """No output and no temporary file were left behind."""
-        left = os.listdir(pattern_dir or self.tmp)
-        test_inputs = {"db.sqlite", "q.sql", "strata.toml", "reports"}
-        self.assertEqual([f for f in left if f not in test_inputs], [])
+    def assertNothingWritten(self, output):
+        """A failed or cancelled export left neither its file nor a hidden temporary one."""
+        self.assertFalse(os.path.exists(output), "a failed export left its file")
+        self.assertEqual([f for f in os.listdir(os.path.dirname(output)) if f.endswith(".partial")], [])

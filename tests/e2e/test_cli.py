@@ -67,8 +67,8 @@ class CliTest(TempDirTest):
         self.assertEqual(len(lines), 1, f"one line expected, got: {err!r}")
         self.assertIn(pattern, lines[0])
         if output:
-            self.assertFalse(os.path.exists(output), "a failed export left its file")
-        self.assertEqual([f for f in os.listdir(self.tmp) if f.endswith(".partial") or f.startswith(".")], [])
+            self.assertNothingWritten(output)
+        self.assertEqual([f for f in os.listdir(self.tmp) if f.startswith(".")], [])
 
     def test_reports_lists_parameters_and_types(self):
         code, out, err = run("reports", "--project", self.tmp)
@@ -225,8 +225,7 @@ class CliTest(TempDirTest):
         _, err = p.communicate(timeout=30)
         self.assertEqual(p.returncode, 130, err)
         self.assertIn(b"interrupted; no file was written", err)
-        self.assertFalse(os.path.exists(out))
-        self.assertEqual([f for f in os.listdir(self.tmp) if f.endswith(".partial")], [])
+        self.assertNothingWritten(out)
 
 
 if __name__ == "__main__":

@@ -161,8 +161,7 @@ class PostgresExportTest(TempDirTest):
             _, err = p.communicate(timeout=60)
             self.assertEqual(p.returncode, 3, err)
             self.assertIn(b"terminating connection due to administrator command", err)
-            self.assertFalse(os.path.exists(out))
-            self.assertEqual([f for f in os.listdir(self.tmp) if f.endswith(".partial")], [])
+            self.assertNothingWritten(out)
 
 
 if __name__ == "__main__":
