@@ -14,7 +14,8 @@ int ExitCode(const Status& s) {
     case Status::Code::kOk: return kExitOk;
     case Status::Code::kUsage:
     case Status::Code::kConfig: return kExitUsage;
-    case Status::Code::kDatabase: return kExitDatabase;
+    case Status::Code::kDatabase:
+    case Status::Code::kTimeout: return kExitDatabase;
     case Status::Code::kCancelled: return kExitInterrupted;
     default: return kExitFailure;
   }

@@ -57,17 +57,43 @@ int Main(int argc, char** argv) {
       "Replace tables named like the example's (or a SQLite file) that strata generate did not make");
   generate_cmd->add_flag("-q,--quiet", gen.quiet, "No progress and no summary");
 
+  CheckArgs chk;
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "The regression gate: run the base and candidate versions of reports on the tenants that matter");
+  check_cmd->add_option("reports", chk.reports, "Reports to check (default: every report that changed)");
+  check_cmd->add_option("--project", chk.project, "The candidate's project folder (default: the current folder)");
+  check_cmd->add_option("--base", chk.base,
+                        "The base: a git ref of the project's repository (origin/main) or a folder");
+  check_cmd->add_option("--base-report", chk.base_report,
+                        "Compare the named reports with this report of the base (or of the project itself)");
+  check_cmd->add_option("--database", chk.database, "The database to run on (default: the project's)");
+  check_cmd->add_option("--tenants", chk.tenants, "Tenants to check as well: 42,43");
+  check_cmd->add_option("-p,--param", chk.params, "name=value for a parameter other than the tenant");
+  check_cmd->add_option("--repetitions", chk.repetitions,
+                        "Timed runs of each version per tenant ([check] repetitions)");
+  check_cmd->add_option("--slower-ratio", chk.slower_ratio, "Fail when this many times slower ([check] slower_ratio)");
+  check_cmd->add_option("--min-slower-ms", chk.min_slower_ms,
+                        "... and at least this much slower ([check] min_slower_ms)");
+  check_cmd->add_option("--max-tenants", chk.max_tenants, "At most this many tenants per report ([check] max_tenants)");
+  check_cmd->add_option("--execution", chk.execution, "simple or prepared, for both versions (default: each report's)");
+  check_cmd->add_option("--timeout", chk.timeout, "Statement timeout of a run (default: the project's)");
+  check_cmd->add_flag("--analyze-first", chk.analyze_first, "ANALYZE the tables the reports read before checking");
+  check_cmd->add_option("--json", chk.json, "Write the verdict JSON (strata-check/1) here");
+  check_cmd->add_option("--html", chk.html, "Write a self-contained HTML report here");
+  check_cmd->add_option("--junit", chk.junit, "Write JUnit XML here");
+  check_cmd->add_flag("-q,--quiet", chk.quiet, "No progress and no table (the exit code and files only)");
+
   DemoArgs demo;
   CLI::App* demo_cmd =
       app.add_subcommand("demo", "Generate the example if needed, show its tenants, export the heaviest");
   demo_cmd->add_option("--project", demo.project, "The project folder (default examples/admin-reports)");
   demo_cmd->add_option("--scale", demo.scale, "The scale to generate at when there is no database yet (default 1)");
 
-  const std::string commands[] = {"reports", "export", "generate", "demo"};
+  const std::string commands[] = {"reports", "export", "check", "generate", "demo"};
   if (argc > 1 && argv[1][0] != '-' &&
       std::find(std::begin(commands), std::end(commands), argv[1]) == std::end(commands)) {
     return Fail(Status::Usage("unknown command '" + std::string(argv[1]) +
-                              "' (commands: reports, export, generate, demo; see strata --help)"));
+                              "' (commands: reports, export, check, generate, demo; see strata --help)"));
   }
   try {
     app.parse(argc, argv);
@@ -82,6 +108,7 @@ int Main(int argc, char** argv) {
   }
   if (*reports_cmd) return RunReports(reports);
   if (*export_cmd) return RunExport(ex);
+  if (*check_cmd) return RunCheckCommand(chk);
   if (*generate_cmd) return RunGenerate(gen);
   if (*demo_cmd) return RunDemo(demo);
   return kExitUsage;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,27 @@ struct GenerateArgs {
   bool quiet = false;
 };
 int RunGenerate(const GenerateArgs& args);
+
+struct CheckArgs {
+  std::string project;
+  std::string base;         // a git ref or a folder
+  std::string base_report;  // compare with this report of the base (or of the project itself)
+  std::vector<std::string> reports;
+  std::string database;
+  std::vector<std::string> tenants;
+  std::vector<std::string> params;
+  std::optional<int> repetitions;
+  std::optional<double> slower_ratio;
+  std::optional<double> min_slower_ms;
+  std::optional<int> max_tenants;
+  std::string execution;
+  std::string timeout;
+  bool analyze_first = false;
+  std::string json, html, junit;
+  bool quiet = false;
+};
+// Exit: 0 pass, 1 fail (a regression or different results), 2 usage/config, 3 database.
+int RunCheckCommand(const CheckArgs& args);
 
 struct DemoArgs {
   std::string project = "examples/admin-reports";

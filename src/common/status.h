@@ -18,7 +18,8 @@ class Status {
     kOk = 0,
     kUsage,      // the caller asked for something malformed (a flag, a parameter value)
     kConfig,     // the project (strata.toml or its SQL files) is wrong
-    kDatabase,   // the database refused, failed, timed out or went away
+    kDatabase,   // the database refused, failed or went away
+    kTimeout,    // the statement timeout stopped the query (a database error to the CLI: exit 3)
     kIo,         // reading or writing a file failed
     kCancelled,  // the work was cancelled (Ctrl-C, a cancel request)
     kInternal,   // a bug in Strata
@@ -29,6 +30,7 @@ class Status {
   static Status Usage(std::string m) { return Status(Code::kUsage, std::move(m)); }
   static Status Config(std::string m) { return Status(Code::kConfig, std::move(m)); }
   static Status Database(std::string m) { return Status(Code::kDatabase, std::move(m)); }
+  static Status Timeout(std::string m) { return Status(Code::kTimeout, std::move(m)); }
   static Status Io(std::string m) { return Status(Code::kIo, std::move(m)); }
   static Status Cancelled(std::string m) { return Status(Code::kCancelled, std::move(m)); }
   static Status Internal(std::string m) { return Status(Code::kInternal, std::move(m)); }

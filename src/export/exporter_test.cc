@@ -40,6 +40,9 @@ class FakeSource : public Source {
     int next_ = 0;
   };
 
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  Result<std::string> Explain(const Query&, const ExplainOptions&) override { return std::string(); }
+  Status Analyze(const std::vector<std::string>&) override { return Status::Ok(); }
   Result<std::unique_ptr<Cursor>> Execute(const Query&, const ExecuteOptions&) override {
     open_cursors_++;
     return std::unique_ptr<Cursor>(new FakeCursor(this));

@@ -81,6 +81,8 @@ Result<ParsedSql> ParseSql(std::string_view s, std::string_view origin) {
   ParsedSql out;
   size_t end = s.size();  // where the statement ends (a top-level ';')
   size_t i = 0;
+  int depth = 0;          // parentheses open at i
+  std::string last_word;  // the previous bare word (comments and white space between are skipped)
   while (i < s.size()) {
     const char c = s[i];
     const char next = i + 1 < s.size() ? s[i + 1] : '\0';
@@ -163,6 +165,21 @@ Result<ParsedSql> ParseSql(std::string_view s, std::string_view origin) {
         }
       }
       break;
+    } else if (c == '(') {
+      ++depth;
+      ++i;
+    } else if (c == ')') {
+      depth = depth > 0 ? depth - 1 : 0;
+      ++i;
+    } else if (IsIdentStart(c) && (i == 0 || !IsIdentChar(s[i - 1]))) {
+      size_t k = i;
+      while (k < s.size() && (IsIdentChar(s[k]) || s[k] == '$')) ++k;
+      std::string word(s.substr(i, k - i));
+      for (char& ch : word) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+      if (depth == 0 && word == "by" && last_word == "order") out.has_top_level_order_by = true;
+      if (std::find(out.words.begin(), out.words.end(), word) == out.words.end()) out.words.push_back(word);
+      last_word = std::move(word);
+      i = k;
     } else {
       ++i;
     }

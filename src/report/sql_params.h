@@ -32,6 +32,12 @@ struct ParsedSql {
   // Offsets of '?' outside quotes and comments: an operator in PostgreSQL (jsonb ? 'key'), but a
   // parameter to SQLite, which therefore refuses them.
   std::vector<size_t> question_marks;
+  // An ORDER BY outside every parenthesis: it orders the statement's rows (a window's or a
+  // subquery's does not).
+  bool has_top_level_order_by = false;
+  // The distinct bare words outside quotes and comments, lower-cased (keywords, table and column
+  // names): `check` finds the tables a report reads among them.
+  std::vector<std::string> words;
 };
 
 // REQUIRES: origin names the text for messages ("reports/x.sql", "--sql", "tenants").

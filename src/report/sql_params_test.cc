@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace strata {
 namespace {
 
@@ -88,6 +90,45 @@ TEST(SqlParamsTest, ErrorsNameFileLineAndColumn) {
     EXPECT_NE(parsed.status().message().find(c.message), std::string::npos)
         << "got: " << parsed.status().message() << "\nwant: " << c.message;
   }
+}
+
+}  // namespace
+}  // namespace strata
+
+namespace strata {
+namespace {
+
+TEST(SqlParamsTest, FindsTopLevelOrderBy) {
+  struct OrderCase {
+    const char* sql;
+    bool ordered;
+  } cases[] = {
+      {"select a from t order by a", true},
+      {"SELECT a FROM t ORDER\n  -- why\n  BY a;", true},
+      {"select a from t union all select b from u order by 1 limit 5", true},
+      {"select a from t", false},
+      {"select row_number() over (order by a) from t", false},
+      {"with x as (select a from t order by a) select * from x", false},
+      {"select string_agg(a, ',' order by a) from t", false},
+      {"select 'order by' from t -- order by a\n", false},
+      {"select \"order by\" from t", false},
+      {"select border, byte from t", false},
+  };
+  for (const OrderCase& c : cases) {
+    auto parsed = ParseSql(c.sql, "q.sql");
+    ASSERT_TRUE(parsed.ok()) << c.sql;
+    EXPECT_EQ(parsed->has_top_level_order_by, c.ordered) << c.sql;
+  }
+}
+
+TEST(SqlParamsTest, CollectsBareWordsLowerCased) {
+  auto parsed = ParseSql("SELECT o.id FROM Orders o JOIN \"Members\" m ON m.id = :member -- payments\n", "q.sql");
+  ASSERT_TRUE(parsed.ok());
+  const auto& w = parsed->words;
+  EXPECT_NE(std::find(w.begin(), w.end(), "orders"), w.end());
+  EXPECT_EQ(std::find(w.begin(), w.end(), "members"), w.end());   // quoted: not a bare word
+  EXPECT_EQ(std::find(w.begin(), w.end(), "payments"), w.end());  // in a comment
+  EXPECT_EQ(std::find(w.begin(), w.end(), "member"), w.end());    // a parameter
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <charconv>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 #include "source/db_handles.h"
@@ -169,6 +170,17 @@ class PostgresSource : public Source {
     }
   }
   const std::string& description() const override { return description_; }
+  Dialect dialect() const override { return Dialect::kPostgres; }
+  Result<std::string> Explain(const Query& query, const ExplainOptions& options) override;
+  void ForgetPrepared() override {
+    if (!prepared_.empty()) PQclear(PQexec(conn_.get(), "DEALLOCATE ALL"));
+    prepared_.clear();
+  }
+  Status Analyze(const std::vector<std::string>& tables) override {
+    std::string sql = "ANALYZE ";
+    for (size_t k = 0; k < tables.size(); ++k) sql += (k ? ", " : "") + tables[k];
+    return tables.empty() ? Status::Ok() : Command(sql, sql);
+  }
 
   PGconn* conn() const { return conn_.get(); }
 
@@ -194,8 +206,8 @@ class PostgresSource : public Source {
     const char* sqlstate = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     if (sqlstate != nullptr && std::strcmp(sqlstate, "25006") == 0) message += kOneQueryHint;  // read-only
     if (sqlstate != nullptr && std::strcmp(sqlstate, "57014") == 0 && !cancelled_) {
-      return Status::Database(origin + ": " + message + " (statement_timeout " + std::to_string(timeout_.count()) +
-                              "ms)");
+      return Status::Timeout(origin + ": " + message + " (statement_timeout " + std::to_string(timeout_.count()) +
+                             "ms)");
     }
     if (pos != nullptr && query != nullptr) {
       const std::string sent = sql_prefix_ + RewriteSql(query->sql, Placeholders::kDollar);
@@ -222,6 +234,19 @@ class PostgresSource : public Source {
   }
 
  private:
+  // The name of the statement prepared for the SQL text (PQprepare), preparing it on first use.
+  Result<std::string> Prepare(const Query& query, const std::string& sql, const std::vector<Oid>& types) {
+    auto it = prepared_.find(sql);
+    if (it != prepared_.end()) return it->second;
+    const std::string name = "strata_" + std::to_string(prepared_.size() + 1);
+    sql_prefix_.clear();
+    ResultPtr r(PQprepare(conn_.get(), name.c_str(), sql.c_str(), static_cast<int>(types.size()), types.data()));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return ErrorOf(r.get(), query.origin, &query);
+    prepared_.emplace(sql, name);
+    return name;
+  }
+
+  std::map<std::string, std::string> prepared_;  // SQL text -> prepared statement name
   std::string sql_prefix_;  // what was sent before the report's SQL ("DECLARE ... FOR "), for positions
   std::chrono::milliseconds timeout_{0};
   ConnPtr conn_;
@@ -350,8 +375,17 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
     describe(d.get());
   } else {
     sql_prefix_.clear();
-    if (!PQsendQueryParams(conn_.get(), sql.c_str(), nparams, types.data(), values.data(), nullptr, nullptr, 0) ||
-        !PQsetSingleRowMode(conn_.get())) {
+    std::string name;
+    if (options.prepared) {
+      auto prepared = Prepare(query, sql, types);
+      if (!prepared.ok()) return fail(prepared.status());
+      name = *prepared;
+    }
+    const int sent =
+        options.prepared
+            ? PQsendQueryPrepared(conn_.get(), name.c_str(), nparams, values.data(), nullptr, nullptr, 0)
+            : PQsendQueryParams(conn_.get(), sql.c_str(), nparams, types.data(), values.data(), nullptr, nullptr, 0);
+    if (!sent || !PQsetSingleRowMode(conn_.get())) {
       return fail(ErrorOf(nullptr, query.origin, &query));
     }
     // A cancel that came while BEGIN or SET ran found no query to stop: stop this one.
@@ -376,6 +410,74 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
   if (columns.empty())
     return fail(Status::Database(query.origin + ": the statement returns no columns (a report must be a query)"));
   return std::unique_ptr<Cursor>(new PostgresCursor(this, std::move(columns), options, query.origin));
+}
+
+const char* SqlTypeOfParam(ParamType t) {
+  switch (t) {
+    case ParamType::kInt: return "integer";
+    case ParamType::kBigint: return "bigint";
+    case ParamType::kNumeric: return "numeric";
+    case ParamType::kText: return "text";
+    case ParamType::kDate: return "date";
+    case ParamType::kTimestamp: return "timestamp";
+    case ParamType::kTimestamptz: return "timestamptz";
+    case ParamType::kBool: return "boolean";
+  }
+  return "text";
+}
+
+Result<std::string> PostgresSource::Explain(const Query& query, const ExplainOptions& options) {
+  if (cancelled_) return Status::Cancelled(query.origin + ": cancelled");
+  timeout_ = options.statement_timeout;
+  const std::string sql = RewriteSql(query.sql, Placeholders::kDollar);
+  std::vector<Oid> types;
+  std::vector<std::string> texts;
+  for (const ParamValue& p : query.params) {
+    types.push_back(OidOfParam(p.type));
+    texts.push_back(p.type == ParamType::kTimestamptz ? p.text + "+00" : p.text);
+  }
+  const std::string head = options.analyze ? "EXPLAIN (ANALYZE, FORMAT JSON) " : "EXPLAIN (FORMAT JSON) ";
+  STRATA_RETURN_IF_ERROR(Command("BEGIN READ ONLY", query.origin));
+  Status s =
+      Command("SET LOCAL statement_timeout = " + std::to_string(options.statement_timeout.count()), query.origin);
+  ResultPtr r;
+  if (s.ok() && options.prepared) {
+    // EXECUTE takes its arguments as expressions: typed literals, escaped by libpq.
+    auto name = Prepare(query, sql, types);
+    if (!name.ok()) {
+      s = name.status();
+    } else {
+      std::string execute = head + "EXECUTE " + *name;
+      for (size_t k = 0; k < texts.size(); ++k) {
+        char* lit = PQescapeLiteral(conn_.get(), texts[k].data(), texts[k].size());
+        if (lit == nullptr) return Status::Database(query.origin + ": " + Trim(PQerrorMessage(conn_.get())));
+        execute += (k == 0 ? "(" : ", ") + std::string(lit) + "::" + SqlTypeOfParam(query.params[k].type);
+        PQfreemem(lit);
+      }
+      if (!texts.empty()) execute += ")";
+      r.reset(PQexec(conn_.get(), execute.c_str()));
+    }
+  } else if (s.ok()) {
+    sql_prefix_ = head;
+    std::vector<const char*> values;
+    for (const std::string& t : texts) values.push_back(t.c_str());
+    const std::string explain = head + sql;
+    r.reset(PQexecParams(conn_.get(), explain.c_str(), static_cast<int>(values.size()), types.data(), values.data(),
+                         nullptr, nullptr, 0));
+  }
+  std::string plan;
+  if (s.ok()) {
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+      s = ErrorOf(r.get(), query.origin, options.prepared ? nullptr : &query);
+    } else {
+      for (int row = 0; row < PQntuples(r.get()); ++row) plan += PQgetvalue(r.get(), row, 0);
+    }
+  }
+  r.reset();
+  sql_prefix_.clear();
+  EndTransaction(/*query_running=*/false);
+  if (!s.ok()) return s;
+  return plan;
 }
 
 }  // namespace

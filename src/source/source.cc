@@ -1,6 +1,7 @@
 #include "source/source.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <optional>
 
@@ -98,6 +99,51 @@ size_t ByteOffsetOfCharacter(std::string_view text, int position) {
     if (++chars == position) return k;
   }
   return text.size();
+}
+
+}  // namespace strata
+
+namespace strata {
+
+std::string CellText(const Batch& batch, const Value& v) {
+  char buf[64];
+  switch (v.type) {
+    case Type::kNull: return "";
+    case Type::kBool: return v.b ? "true" : "false";
+    case Type::kInt64: return std::to_string(v.i);
+    case Type::kDouble: {
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.d);
+      return ec == std::errc() ? std::string(buf, end) : "";
+    }
+    case Type::kDate: return FormatDate(v.i);
+    case Type::kTimestamp:
+    case Type::kTimestampTz: return FormatTimestamp(v.i);
+    default: return std::string(batch.Text(v));
+  }
+}
+
+Result<std::vector<TextRow>> QueryText(Source* source, const std::string& sql, const std::vector<ParamValue>& params,
+                                       const std::string& origin) {
+  auto parsed = ParseSql(sql, origin);
+  if (!parsed.ok()) return Status::Internal(parsed.status().message());
+  Query query{origin, "", std::move(*parsed), params};
+  auto cursor = source->Execute(query, ExecuteOptions{});
+  if (!cursor.ok()) return cursor.status();
+  std::vector<TextRow> rows;
+  Batch batch;
+  for (;;) {
+    STRATA_RETURN_IF_ERROR((*cursor)->Next(&batch));
+    if (batch.empty()) break;
+    for (size_t r = 0; r < batch.rows(); ++r) {
+      TextRow row;
+      for (size_t c = 0; c < batch.columns(); ++c) {
+        const Value& v = batch.at(r, c);
+        row.push_back(v.type == Type::kNull ? std::nullopt : std::optional<std::string>(CellText(batch, v)));
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+  return rows;
 }
 
 }  // namespace strata

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,11 +42,24 @@ enum class PgFetch {
 };
 
 struct ExecuteOptions {
+  // Run as the application does with a prepared statement: on PostgreSQL the Source prepares each
+  // distinct SQL text once (a named statement) and executes it, so the plan cache applies (custom
+  // plans for the first five executions, then perhaps the generic plan: plan_cache_mode auto).
+  // SQLite always prepares; there it changes nothing.
+  bool prepared = false;
   // 0: no limit. With PgFetch::kCursor PostgreSQL applies it to each FETCH, not to the whole run.
   std::chrono::milliseconds statement_timeout{0};
   size_t batch_rows = 4096;       // rows per Batch at most
   size_t batch_bytes = 4u << 20;  // text bytes per Batch at most (the row that crosses it is kept)
   PgFetch pg_fetch = PgFetch::kSingleRow;
+};
+
+enum class Dialect { kSqlite, kPostgres };
+
+struct ExplainOptions {
+  bool analyze = false;   // PostgreSQL: run the query and report actual rows and times per node
+  bool prepared = false;  // PostgreSQL: the plan of the prepared statement as the plan cache picks it now
+  std::chrono::milliseconds statement_timeout{0};
 };
 
 class Cursor {
@@ -69,7 +83,27 @@ class Source {
   virtual void Cancel() = 0;
   // The URL without its password, for messages and reports.
   virtual const std::string& description() const = 0;
+  virtual Dialect dialect() const = 0;
+
+  // The plan of query with its parameters bound. PostgreSQL: the output of EXPLAIN (FORMAT JSON)
+  // (with ANALYZE: the query runs, read-only). SQLite: EXPLAIN QUERY PLAN's rows, one per line,
+  // "id<TAB>parent<TAB>detail".
+  virtual Result<std::string> Explain(const Query& query, const ExplainOptions& options) = 0;
+  // Forgets the statements prepared by Execute(prepared), so the next run starts a new plan cache.
+  virtual void ForgetPrepared() {}
+  // Refreshes the planner statistics of tables (names as SQL: quoted where needed). The only
+  // statement a Source runs outside a read-only transaction; SQLite uses a separate read-write
+  // connection for it.
+  virtual Status Analyze(const std::vector<std::string>& tables) = 0;
 };
+
+// Runs a small query (a catalog lookup) and returns every cell as text; nullopt for NULL. Dates and
+// timestamps as ISO text, numbers as printed by std::to_chars.
+using TextRow = std::vector<std::optional<std::string>>;
+Result<std::vector<TextRow>> QueryText(Source* source, const std::string& sql, const std::vector<ParamValue>& params,
+                                       const std::string& origin);
+// One cell as text, as QueryText writes it.
+std::string CellText(const Batch& batch, const Value& value);
 
 // Opens a connection. Fails with kDatabase when the database cannot be reached, kUsage when the
 // URL is not one Strata knows.

@@ -61,6 +61,9 @@ class SqliteSource : public Source {
     sqlite3_interrupt(db_.get());
   }
   const std::string& description() const override { return description_; }
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  Result<std::string> Explain(const Query& query, const ExplainOptions& options) override;
+  Status Analyze(const std::vector<std::string>& tables) override;
 
   sqlite3* db() const { return db_.get(); }
 
@@ -68,8 +71,8 @@ class SqliteSource : public Source {
   Status StepError(const std::string& origin) {
     if (cancelled_) return Status::Cancelled(origin + ": cancelled");
     if (timed_out_) {
-      return Status::Database(origin + ": canceled by the statement timeout of " + std::to_string(timeout_.count()) +
-                              "ms");
+      return Status::Timeout(origin + ": canceled by the statement timeout of " + std::to_string(timeout_.count()) +
+                             "ms");
     }
     const int code = sqlite3_extended_errcode(db_.get()) & 0xFF;
     return Status::Database(origin + ": " + sqlite3_errmsg(db_.get()) + (code == SQLITE_READONLY ? kOneQueryHint : ""));
@@ -261,6 +264,37 @@ Result<std::unique_ptr<Cursor>> SqliteSource::Execute(const Query& query, const 
   }
   return std::unique_ptr<Cursor>(
       new SqliteCursor(this, std::move(stmt), std::move(columns), std::move(declared), options, query.origin));
+}
+
+Result<std::string> SqliteSource::Explain(const Query& query, const ExplainOptions& options) {
+  (void)options;  // EXPLAIN QUERY PLAN does not run the query: no actual rows, nothing to time out
+  auto rows = QueryText(this, "EXPLAIN QUERY PLAN " + query.sql.text, query.params, query.origin);
+  if (!rows.ok()) return rows.status();
+  std::string out;
+  for (const TextRow& row : *rows) {
+    if (row.size() < 4) continue;
+    out += row[0].value_or("") + "\t" + row[1].value_or("") + "\t" + row[3].value_or("") + "\n";
+  }
+  return out;
+}
+
+Status SqliteSource::Analyze(const std::vector<std::string>& tables) {
+  const char* file = sqlite3_db_filename(db_.get(), "main");
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(file == nullptr ? "" : file, &raw, SQLITE_OPEN_READWRITE, nullptr);
+  DbPtr rw(raw);
+  if (rc != SQLITE_OK) return Status::Database("ANALYZE: cannot open " + description_ + " for writing");
+  sqlite3_busy_timeout(rw.get(), 5000);
+  for (const std::string& table : tables) {
+    const std::string sql = "ANALYZE " + table;
+    char* err = nullptr;
+    if (sqlite3_exec(rw.get(), sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "failed";
+      sqlite3_free(err);
+      return Status::Database(sql + " on " + description_ + ": " + msg);
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace

@@ -1,0 +1,34 @@
+// Text and numbers as the check renderers write them: untrusted text escaped for HTML, and
+// milliseconds, counts and ratios formatted the same way everywhere a person reads them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "check/check.h"
+
+namespace strata::check {
+
+// Appends s escaped for HTML text and for quoted attribute values, inside SVG too: & < > " ' become
+// references, invalid UTF-8 becomes U+FFFD, C0 controls other than tab, LF and CR are dropped.
+void AppendEscapedHtml(std::string_view s, std::string* out);
+std::string EscapeHtml(std::string_view s);
+
+// Fixed-point text that does not depend on the C locale: FormatFixed(1.234, 2) == "1.23". A value that is
+// not finite is written "0".
+std::string FormatFixed(double v, int precision);
+
+// Milliseconds for people, with the digits that matter: "0.042", "3.14", "42.1", "3,150".
+// Negative or not finite (unknown) gives "—".
+std::string FormatMs(double ms);
+
+// A count with thousands grouped, "5,210"; negative (unknown) gives "—". Doubles are rounded.
+std::string FormatCount(int64_t n);
+std::string FormatCount(double n);
+
+// The candidate's median over the base's: "1.23×"; "≥ 12.00× (timed out)" when the candidate timed
+// out (the ratio is then a lower bound; "timed out" without one); "—" when there is no ratio.
+std::string FormatRatio(const TenantResult& tenant);
+
+}  // namespace strata::check

@@ -1,0 +1,323 @@
+#include "check/tenants.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <regex>
+#include <set>
+
+#include "check/timing.h"
+
+namespace strata::check {
+
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  return s;
+}
+
+std::string Quote(const std::string& name) {  // a SQL string literal of a name already checked to be a word
+  return "'" + name + "'";
+}
+
+std::string Number(double v) {
+  char buf[32];
+  if ((v == std::trunc(v) || std::fabs(v) >= 100) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+  }
+  return buf;
+}
+
+// Robust z-scores: (x - median) / (1.4826 * MAD); 0 for all when the spread is 0.
+std::vector<double> RobustZ(const std::vector<double>& x) {
+  const double m = Median(x);
+  std::vector<double> dev;
+  for (double v : x) dev.push_back(std::fabs(v - m));
+  double mad = 1.4826 * Median(dev);
+  std::vector<double> z(x.size(), 0);
+  if (mad <= 1e-12) {
+    // More than half the values are equal: fall back to the mean absolute deviation, so the few
+    // that differ still stand out.
+    double sum = 0;
+    for (double d : dev) sum += d;
+    mad = 1.2533 * sum / static_cast<double>(std::max<size_t>(dev.size(), 1));
+  }
+  if (mad <= 1e-12) return z;
+  for (size_t k = 0; k < x.size(); ++k) z[k] = (x[k] - m) / mad;
+  return z;
+}
+
+constexpr double kOutlierZ = 3.5;
+
+}  // namespace
+
+std::vector<std::string> TenantColumns(const ParsedSql& sql, const std::string& tenant_param) {
+  std::vector<std::string> out{Lower(tenant_param)};
+  const std::string p = ":" + tenant_param + "\\b";
+  const std::regex before("(?:[A-Za-z_][A-Za-z0-9_]*\\.)?([A-Za-z_][A-Za-z0-9_]*)\\s*=\\s*" + p);
+  const std::regex after(p + "\\s*=\\s*(?:[A-Za-z_][A-Za-z0-9_]*\\.)?([A-Za-z_][A-Za-z0-9_]*)");
+  for (const std::regex& re : {before, after}) {
+    for (auto it = std::sregex_iterator(sql.text.begin(), sql.text.end(), re); it != std::sregex_iterator(); ++it) {
+      std::string column = Lower((*it)[1].str());
+      if (std::find(out.begin(), out.end(), column) == out.end()) out.push_back(column);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<TenantTable>> FindTenantTables(Source* source, const ParsedSql& sql,
+                                                  const std::string& tenant_param) {
+  const std::vector<std::string> columns = TenantColumns(sql, tenant_param);
+  std::string in;
+  for (const std::string& c : columns) in += (in.empty() ? "" : ", ") + Quote(c);
+  std::string catalog;
+  if (source->dialect() == Dialect::kPostgres) {
+    catalog =
+        "SELECT format('%I.%I', n.nspname, c.relname), lower(c.relname), lower(a.attname) "
+        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid "
+        "WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND pg_table_is_visible(c.oid) AND lower(a.attname) IN (" +
+        in + ") ORDER BY 2, 3";
+  } else {
+    catalog =
+        "SELECT '\"' || replace(m.name, '\"', '\"\"') || '\"', lower(m.name), lower(p.name) "
+        "FROM sqlite_schema m JOIN pragma_table_info(m.name) p "
+        "WHERE m.type = 'table' AND lower(p.name) IN (" +
+        in + ") ORDER BY 2, 3";
+  }
+  auto rows = QueryText(source, catalog, {}, "the catalog");
+  if (!rows.ok()) return rows.status();
+  std::vector<TenantTable> out;
+  for (const TextRow& row : *rows) {
+    const std::string name = row[1].value_or("");
+    if (std::find(sql.words.begin(), sql.words.end(), name) == sql.words.end()) continue;
+    if (!out.empty() && out.back().name == name) continue;  // one tenant column per table: the first
+    out.push_back({row[0].value_or(""), name, row[2].value_or("")});
+  }
+  return out;
+}
+
+Result<TableCounts> CountPerTenant(Source* source, const std::vector<TenantTable>& tables) {
+  TableCounts out;
+  for (const TenantTable& t : tables) {
+    const std::string sql = "SELECT \"" + t.column + "\", count(*) FROM " + t.table + " GROUP BY 1";
+    auto rows = QueryText(source, sql, {}, "counting rows per tenant in " + t.name);
+    if (!rows.ok()) return rows.status();
+    auto& counts = out[t.name];
+    for (const TextRow& row : *rows) {
+      if (row[0]) counts[*row[0]] = std::stoll(row[1].value_or("0"));
+    }
+  }
+  return out;
+}
+
+Result<TenantList> LoadTenantList(Source* source, const ParsedSql& list, const std::string& origin, ParamType type) {
+  if (!list.names.empty()) {
+    return Status::Config(origin + ": a tenant list takes no parameters, but it uses :" + list.names.front());
+  }
+  auto parsed = ParseSql(list.text, origin);
+  if (!parsed.ok()) return parsed.status();
+  Query query{origin, "", std::move(*parsed), {}};
+  auto cursor = source->Execute(query, ExecuteOptions{});
+  if (!cursor.ok()) return cursor.status();
+  TenantList out;
+  out.from = origin;
+  const auto& columns = (*cursor)->columns();
+  for (size_t c = 1; c < columns.size(); ++c) out.dimensions.push_back(columns[c].name);
+  Batch batch;
+  for (;;) {
+    STRATA_RETURN_IF_ERROR((*cursor)->Next(&batch));
+    if (batch.empty()) break;
+    for (size_t r = 0; r < batch.rows(); ++r) {
+      const Value& v = batch.at(r, 0);
+      if (v.type == Type::kNull) continue;
+      const std::string text = CellText(batch, v);
+      auto value = ParseParamValue(type, text);
+      if (!value.ok()) {
+        return Status::Config(origin + ": row " + std::to_string(out.values.size() + 1) + ": the tenant '" + text +
+                              "' is not a " + std::string(ParamTypeName(type)) + ": " + value.status().message());
+      }
+      std::vector<double> sizes;
+      for (size_t c = 1; c < columns.size(); ++c) {
+        const Value& s = batch.at(r, c);
+        double d = 0;
+        if (s.type == Type::kInt64)
+          d = static_cast<double>(s.i);
+        else if (s.type == Type::kDouble)
+          d = s.d;
+        else if (s.type == Type::kNumeric || s.type == Type::kText)
+          d = std::atof(std::string(batch.Text(s)).c_str());
+        else if (s.type != Type::kNull) {
+          return Status::Config(origin + ": column " + std::to_string(c + 1) + " (" + columns[c].name +
+                                ") must be a number: the size of the tenant in one dimension");
+        }
+        sizes.push_back(d);
+      }
+      out.values.push_back(std::move(*value));
+      out.sizes.push_back(std::move(sizes));
+    }
+  }
+  if (out.values.empty()) return Status::Config(origin + ": the tenant list returned no tenants");
+  return out;
+}
+
+Result<TenantList> TenantListFromCounts(const TableCounts& counts, const std::vector<TenantTable>& tables,
+                                        ParamType type) {
+  TenantList out;
+  std::set<std::string> seen;
+  std::vector<std::string> texts;
+  for (const TenantTable& t : tables) {
+    out.dimensions.push_back(t.name);
+    auto it = counts.find(t.name);
+    if (it == counts.end()) continue;
+    for (const auto& [tenant, n] : it->second) {
+      if (seen.insert(tenant).second) texts.push_back(tenant);
+    }
+  }
+  for (const std::string& text : texts) {
+    auto value = ParseParamValue(type, text);
+    if (!value.ok()) continue;  // a value the parameter cannot take cannot be checked
+    std::vector<double> sizes;
+    for (const TenantTable& t : tables) {
+      auto it = counts.find(t.name);
+      double n = 0;
+      if (it != counts.end()) {
+        auto c = it->second.find(text);
+        if (c != it->second.end()) n = static_cast<double>(c->second);
+      }
+      sizes.push_back(n);
+    }
+    out.values.push_back(std::move(*value));
+    out.sizes.push_back(std::move(sizes));
+  }
+  std::string names;
+  for (const TenantTable& t : tables) names += (names.empty() ? "" : ", ") + t.name;
+  out.from = "rows per tenant in " + names;
+  return out;
+}
+
+std::vector<PickedTenant> PickTenants(const TenantList& list, const PickOptions& options) {
+  // (priority, tenant index or -1 for a named tenant not in the list, reason)
+  struct Pick {
+    int priority;
+    long index;
+    std::string text;
+    std::string why;
+  };
+  std::vector<Pick> picks;
+  const size_t n = list.values.size();
+  auto index_of = [&](const std::string& text) -> long {
+    for (size_t k = 0; k < n; ++k) {
+      if (list.values[k].text == text) return static_cast<long>(k);
+    }
+    return -1;
+  };
+  for (const ParamValue& v : options.named) picks.push_back({0, index_of(v.text), v.text, "named with --tenants"});
+  for (const auto& [text, reason] : options.flagged) picks.push_back({1, index_of(text), text, reason});
+
+  const size_t dims = list.dimensions.size();
+  auto add = [&](int priority, size_t k, std::string why) {
+    picks.push_back({priority, static_cast<long>(k), list.values[k].text, std::move(why)});
+  };
+  // Tenants empty in every dimension.
+  for (size_t k = 0; k < n && dims > 0; ++k) {
+    if (std::all_of(list.sizes[k].begin(), list.sizes[k].end(), [](double s) { return s == 0; })) {
+      add(2, k, "empty (0 in every dimension)");
+      break;
+    }
+  }
+  for (size_t d = 0; d < dims; ++d) {
+    const std::string& dim = list.dimensions[d];
+    std::vector<size_t> order(n);
+    for (size_t k = 0; k < n; ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return list.sizes[a][d] < list.sizes[b][d]; });
+    if (n == 0) break;
+    // A tenant with none in this dimension but some in another (members but no orders).
+    for (size_t k : order) {
+      if (list.sizes[k][d] != 0) break;
+      if (std::any_of(list.sizes[k].begin(), list.sizes[k].end(), [](double s) { return s != 0; })) {
+        add(2, k, "no " + dim + " (but not empty)");
+        break;
+      }
+    }
+    add(3, order.back(), "largest by " + dim + " (" + Number(list.sizes[order.back()][d]) + ")");
+    for (size_t k : order) {
+      if (list.sizes[k][d] > 0) {
+        add(4, k, "smallest by " + dim + " (" + Number(list.sizes[k][d]) + ")");
+        break;
+      }
+    }
+    auto quantile = [&](double q) { return order[std::min(n - 1, static_cast<size_t>(q * static_cast<double>(n)))]; };
+    add(6, quantile(0.5), "median by " + dim + " (" + Number(list.sizes[quantile(0.5)][d]) + ")");
+    add(7, quantile(0.99), "p99 by " + dim + " (" + Number(list.sizes[quantile(0.99)][d]) + ")");
+    add(8, quantile(0.9), "p90 by " + dim + " (" + Number(list.sizes[quantile(0.9)][d]) + ")");
+    // The outlier of the dimension itself, on a log scale (sizes are heavy-tailed): the most
+    // extreme tenant beyond the largest's own reason, so the tail does not crowd out the rest.
+    std::vector<double> logs;
+    for (size_t k = 0; k < n; ++k) logs.push_back(std::log1p(list.sizes[k][d]));
+    const std::vector<double> z = RobustZ(logs);
+    size_t most = n;
+    for (size_t k = 0; k < n; ++k) {
+      if (k != order.back() && std::fabs(z[k]) > kOutlierZ && (most == n || std::fabs(z[k]) > std::fabs(z[most])))
+        most = k;
+    }
+    if (most < n) add(5, most, "outlier by " + dim + " (" + Number(list.sizes[most][d]) + ")");
+  }
+  // Outliers of a ratio: the tenants whose shape differs (many orders per member, many payments
+  // per order), the most extreme in each direction for each pair of dimensions.
+  for (size_t a = 0; a < dims; ++a) {
+    for (size_t b = 0; b < dims; ++b) {
+      if (a == b) continue;
+      std::vector<size_t> who;
+      std::vector<double> ratio;
+      for (size_t k = 0; k < n; ++k) {
+        if (list.sizes[k][a] > 0 && list.sizes[k][b] > 0) {
+          who.push_back(k);
+          ratio.push_back(std::log(list.sizes[k][b] / list.sizes[k][a]));
+        }
+      }
+      if (who.size() < 5) continue;
+      const std::vector<double> z = RobustZ(ratio);
+      std::vector<double> plain;
+      for (double r : ratio) plain.push_back(std::exp(r));
+      const double typical = Median(plain);
+      const auto top = std::max_element(z.begin(), z.end()) - z.begin();
+      if (z[static_cast<size_t>(top)] > kOutlierZ) {
+        const size_t k = who[static_cast<size_t>(top)];
+        add(5, k,
+            "outlier: " + Number(plain[static_cast<size_t>(top)]) + " " + list.dimensions[b] + " per " +
+                list.dimensions[a] + " (typical " + Number(typical) + ")");
+      }
+    }
+  }
+  std::stable_sort(picks.begin(), picks.end(), [](const Pick& x, const Pick& y) { return x.priority < y.priority; });
+  std::vector<PickedTenant> out;
+  for (const Pick& p : picks) {
+    auto same = std::find_if(out.begin(), out.end(), [&](const PickedTenant& t) { return t.value.text == p.text; });
+    if (same != out.end()) {
+      if (std::find(same->why.begin(), same->why.end(), p.why) == same->why.end()) same->why.push_back(p.why);
+      continue;
+    }
+    if (static_cast<int>(out.size()) >= options.max_tenants && p.priority > 1) continue;
+    PickedTenant t;
+    if (p.index >= 0) {
+      t.value = list.values[static_cast<size_t>(p.index)];
+      t.sizes = list.sizes[static_cast<size_t>(p.index)];
+    } else {
+      for (const ParamValue& v : options.named) {
+        if (v.text == p.text) t.value = v;
+      }
+    }
+    if (p.index < 0 && t.value.text.empty()) t.value.text = p.text;
+    t.why.push_back(p.why);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace strata::check

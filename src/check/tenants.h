@@ -1,0 +1,65 @@
+// The tenants that matter: the list of tenants with their sizes, and the strata picked from it.
+//
+// Sizes come from the report's tenant query (tenant value first, then numeric size columns: the
+// dimensions), or, without one, from profiling the tables the report reads that carry the tenant
+// column (rows per tenant in each: one dimension per table).
+//
+// PickTenants takes, for every dimension, the empty, smallest, median, p90, p99 and largest
+// tenants, and the outliers: tenants far (robust z-score over 3.5) from the others in a dimension
+// or in the ratio of two dimensions (orders per member, payments per order), which is where the
+// unusual tenants of real data hide. Every pick says why; duplicates merge their reasons; the
+// result is capped by priority (named, then flagged by the statistics, then the extremes and
+// outliers, then the middle).
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "check/check.h"
+#include "source/source.h"
+
+namespace strata::check {
+
+struct TenantList {
+  std::vector<std::string> dimensions;     // "members", "orders"
+  std::vector<ParamValue> values;          // one per tenant
+  std::vector<std::vector<double>> sizes;  // one per tenant, one per dimension
+  std::string from;                        // where it came from, for people
+};
+
+// The tables a report reads that have a tenant column: (table as SQL names it, tenant column).
+struct TenantTable {
+  std::string table;   // "public.orders" on PostgreSQL, "orders" on SQLite
+  std::string name;    // "orders"
+  std::string column;  // "admin_id"
+};
+
+// The columns that hold the tenant in a report: the tenant parameter's name, and every column
+// compared with it ("o.owner = :admin_id" -> "owner").
+std::vector<std::string> TenantColumns(const ParsedSql& sql, const std::string& tenant_param);
+
+// The tables among the report's words that have one of the tenant columns.
+Result<std::vector<TenantTable>> FindTenantTables(Source* source, const ParsedSql& sql,
+                                                  const std::string& tenant_param);
+
+// Rows per tenant value (as text) in each table.
+using TableCounts = std::map<std::string, std::map<std::string, int64_t>>;  // table -> tenant -> rows
+Result<TableCounts> CountPerTenant(Source* source, const std::vector<TenantTable>& tables);
+
+// The tenant list from a tenant query. type: the tenant parameter's declared type.
+Result<TenantList> LoadTenantList(Source* source, const ParsedSql& list, const std::string& origin, ParamType type);
+// The tenant list from counts, one dimension per table.
+Result<TenantList> TenantListFromCounts(const TableCounts& counts, const std::vector<TenantTable>& tables,
+                                        ParamType type);
+
+struct PickOptions {
+  int max_tenants = 24;
+  std::vector<ParamValue> named;                             // --tenants, always included
+  std::vector<std::pair<std::string, std::string>> flagged;  // (tenant text, reason), e.g. stale statistics
+};
+
+std::vector<PickedTenant> PickTenants(const TenantList& list, const PickOptions& options);
+
+}  // namespace strata::check
