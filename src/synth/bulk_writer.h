@@ -17,10 +17,11 @@
 #include <vector>
 
 #include "common/status.h"
+#include "source/source.h"
 
 namespace strata::synth {
 
-enum class Dialect { kSqlite, kPostgres };
+using Dialect = ::strata::Dialect;  // the source's: one word for the two databases
 
 class BulkWriter {
  public:

@@ -277,7 +277,10 @@ class Generator {
       STRATA_RETURN_IF_ERROR(w_.Execute(sql));
     }
     STRATA_RETURN_IF_ERROR(CheckCancel());
-    if (o_.analyze) STRATA_RETURN_IF_ERROR(w_.Execute("ANALYZE"));
+    // SQLite's statistics are committed with the data. PostgreSQL's ANALYZE runs after the COMMIT
+    // (GenerateExample): the inserts are counted as modifications when the transaction commits, so
+    // an ANALYZE inside it would leave every table looking stale to `strata check`.
+    if (o_.analyze && w_.dialect() != Dialect::kPostgres) STRATA_RETURN_IF_ERROR(w_.Execute("ANALYZE"));
     STRATA_RETURN_IF_ERROR(CheckCancel());
     result->tables = counts_;
     for (const TableCount& t : counts_) result->rows += t.rows;
@@ -470,6 +473,7 @@ Result<GenerateResult> GenerateExample(BulkWriter& writer, const GenerateOptions
   if (!s.ok() && options.cancel != nullptr && *options.cancel) return Status::Cancelled("generation cancelled");
   STRATA_RETURN_IF_ERROR(s);
   STRATA_RETURN_IF_ERROR(writer.Commit());
+  if (options.analyze && writer.dialect() == Dialect::kPostgres) STRATA_RETURN_IF_ERROR(writer.Execute("ANALYZE"));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

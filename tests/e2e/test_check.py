@@ -1,0 +1,208 @@
+"""strata check on SQLite, through the real CLI: the example's wrong rewrite fails on exactly the
+unusual admins it is wrong for, the benign rewrite and identical or reformatted SQL pass run after
+run, a candidate that would take forever is reported as a timeout, the base can come from a git ref
+without touching the working tree, and the verdict files are what CI and people read."""
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+from strata_e2e import TempDirTest, run
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLE = os.path.join(HERE, "..", "..", "examples", "admin-reports")
+SCALE = "0.2"
+
+
+class Example:
+    """One generated example database shared by the tests (generating is the slow part)."""
+    folder = None
+
+    @classmethod
+    def get(cls):
+        if cls.folder is None:
+            cls.folder = tempfile.mkdtemp(prefix="strata-check-")
+            project = os.path.join(cls.folder, "admin-reports")
+            shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("demo.db*"))
+            code, _, err = run("generate", "--project", project, "--scale", SCALE, "-q")
+            assert code == 0, err
+        return os.path.join(cls.folder, "admin-reports")
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def write(path, text, mode="w"):
+    with open(path, mode, encoding="utf-8") as f:
+        f.write(text)
+
+
+def admins_of_kind(project):
+    db = sqlite3.connect(os.path.join(project, "demo.db"))
+    kinds = dict(db.execute("SELECT id, profile FROM admins"))
+    db.close()
+    return kinds
+
+
+class CheckTest(TempDirTest):
+    def check(self, *args, project=None):
+        project = project or Example.get()
+        verdict = self.path("verdict.json")
+        code, out, err = run("check", "--project", project, "--json", verdict, *args)
+        doc = json.loads(read(verdict)) if os.path.exists(verdict) else None
+        return code, out, err, doc
+
+    def test_wrong_rewrite_fails_on_the_admins_it_is_wrong_for(self):
+        project = Example.get()
+        code, out, err, doc = self.check("member_activity_rewrite", "--base-report", "member_activity",
+                                         "--html", self.path("v.html"), "--junit", self.path("v.xml"))
+        self.assertEqual(code, 1, out + err)
+        self.assertEqual(doc["format"], "strata-check/1")
+        self.assertEqual(doc["verdict"], "fail")
+        report = doc["reports"][0]
+        self.assertEqual(report["verdict"], "fail")
+        kinds = admins_of_kind(project)
+        different = {t["tenant"] for t in report["tenants"] if t["verdict"] == "different_results"}
+        self.assertEqual({kinds[t] for t in different}, {"installments", "refunds"}, report["tenants"])
+        for t in report["tenants"]:
+            self.assertIsInstance(t["tenant"], int)  # typed as declared: bigint
+            self.assertTrue(t["why"], t)
+            self.assertEqual(t["params"]["admin_id"], t["tenant"])
+            self.assertEqual(t["params"]["from"], "2024-01-01")
+            self.assertIn(t["execution"], ("simple", "prepared"))
+            if t["verdict"] == "different_results":
+                self.assertGreater(t["diff"]["only_in_base"], 0)
+                self.assertTrue(t["diff"]["base_rows"] and t["diff"]["candidate_rows"])
+                self.assertIn(str(t["tenant"]), t["explanation"])
+                # The rows shown are real rows of the base: the member ids belong to the admin.
+                db = sqlite3.connect(os.path.join(project, "demo.db"))
+                for row in t["diff"]["base_rows"]:
+                    owner = db.execute("SELECT admin_id FROM members WHERE id = ?", (int(row[0]),)).fetchone()
+                    self.assertEqual(owner[0], t["tenant"])
+            else:
+                self.assertEqual(t["base"]["rows"], t["candidate"]["rows"])
+        # The tenants that matter are there, each with its reason.
+        whys = " | ".join("; ".join(t["why"]) for t in report["tenants"])
+        for reason in ("empty", "largest by members", "smallest by orders", "median by orders", "p99", "outlier"):
+            self.assertIn(reason, whys)
+        self.assertIn("DIFFERENT RESULTS", out)
+        # JUnit: two failures, as CI reads it.
+        suite = ET.parse(self.path("v.xml")).getroot()
+        failures = suite.findall(".//failure")
+        self.assertEqual(len(failures), 2)
+        self.assertTrue(all(f.get("type") == "different_results" for f in failures))
+        # HTML: self-contained, with the chart and both plans.
+        html = read(self.path("v.html"))
+        self.assertIn("<svg", html)
+        self.assertNotRegex(html, r"(src|href)\s*=\s*[\"']?(https?:)?//")
+        self.assertNotIn("<script", html)
+
+    def test_benign_rewrite_passes(self):
+        code, out, err, doc = self.check("member_activity_fast", "--base-report", "member_activity")
+        self.assertEqual(code, 0, out + err)
+        self.assertEqual(doc["verdict"], "pass")
+        self.assertTrue(all(t["verdict"] == "pass" for t in doc["reports"][0]["tenants"]))
+
+    def test_identical_and_reformatted_sql_never_fail(self):
+        # Strict thresholds (1.2x, no absolute minimum) so that only the noise rule stands between
+        # timing noise and a false alarm; 20 runs in a row must all pass.
+        project = os.path.join(self.path("p"))
+        shutil.copytree(Example.get(), project, symlinks=True)
+        sql = read(os.path.join(project, "reports", "member_activity.sql"))
+        reformatted = "/* reformatted */\n" + "\n".join("    " + line.strip() for line in sql.splitlines()
+                                                         if not line.strip().startswith("--"))
+        reformatted = reformatted.replace("SELECT", "select").replace(" FROM ", "\n  from ")
+        write(os.path.join(project, "reports", "reformatted.sql"), reformatted)
+        write(os.path.join(project, "strata.toml"), mode="a", text=('\n[reports.reformatted]\nsql = "reports/reformatted.sql"\n'
+                    '[reports.reformatted.params]\nadmin_id = { type = "bigint" }\n'
+                    'from = { type = "date", default = "2024-01-01" }\nto = { type = "date", default = "2025-01-01" }\n'))
+        for k in range(20):
+            candidate = "member_activity" if k % 2 == 0 else "reformatted"
+            code, out, err, doc = self.check(candidate, "--base-report", "member_activity", "--slower-ratio", "1.2",
+                                             "--min-slower-ms", "0", "--max-tenants", "8", "--repetitions", "5",
+                                             project=project)
+            self.assertEqual(code, 0, f"run {k}: {out}{err}")
+
+    def test_a_candidate_that_never_ends_is_a_timeout_not_a_hang(self):
+        project = self.path("slow")
+        os.makedirs(os.path.join(project, "reports"))
+        shutil.copy(os.path.join(Example.get(), "demo.db"), os.path.join(project, "demo.db"))
+        write(os.path.join(project, "reports", "base.sql"),
+            "SELECT count(*) AS orders FROM orders WHERE admin_id = :admin_id")
+        # A cross join the size of the orders table squared: hours, not milliseconds.
+        write(os.path.join(project, "reports", "slow.sql"),
+            "SELECT count(*) AS orders FROM orders a, orders b WHERE a.admin_id = :admin_id OR b.id > 0")
+        write(os.path.join(project, "strata.toml"),
+            '[database]\nurl = "sqlite:demo.db"\n[tenant]\nparam = "admin_id"\n'
+            '[reports.base]\nsql = "reports/base.sql"\n[reports.base.params]\nadmin_id = { type = "bigint" }\n'
+            '[reports.slow]\nsql = "reports/slow.sql"\n[reports.slow.params]\nadmin_id = { type = "bigint" }\n')
+        import time
+        start = time.monotonic()
+        code, out, err, doc = self.check("slow", "--base-report", "base", "--tenants", "5", "--max-tenants", "2",
+                                         project=project)
+        self.assertLess(time.monotonic() - start, 60)
+        self.assertEqual(code, 1, out + err)
+        verdicts = {t["verdict"] for t in doc["reports"][0]["tenants"]}
+        self.assertEqual(verdicts, {"timeout"})
+        t = doc["reports"][0]["tenants"][0]
+        self.assertTrue(t["candidate"]["timed_out"])
+        self.assertGreaterEqual(t["ratio"], 10)
+        self.assertIn("timed out", out)
+        # The tenants were found by profiling the tables the report reads (no tenant list here).
+        self.assertEqual(doc["reports"][0]["dimensions"], ["orders"])
+
+    def test_base_from_a_git_ref_leaves_the_working_tree_alone(self):
+        repo = self.path("repo")
+        project = os.path.join(repo, "reports-project")
+        shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("demo.db*"))
+        os.symlink(os.path.join(Example.get(), "demo.db"), os.path.join(project, "demo.db"))
+        git = lambda *a: subprocess.run(["git", "-C", repo, *a], check=True, capture_output=True, text=True).stdout
+        git("init", "-q")
+        git("-c", "user.name=t", "-c", "user.email=t@t", "add", "reports-project/strata.toml", "reports-project/reports",
+            "reports-project/tenants.sql")
+        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "base")
+        # The change under review: member_activity becomes the wrong rewrite, uncommitted.
+        shutil.copy(os.path.join(project, "reports", "member_activity_rewrite.sql"),
+                    os.path.join(project, "reports", "member_activity.sql"))
+        before = git("status", "--porcelain"), git("rev-parse", "HEAD"), git("stash", "list")
+        code, out, err, doc = self.check("--base", "HEAD", project=project)
+        self.assertEqual(code, 1, out + err)
+        self.assertEqual([r["report"] for r in doc["reports"]], ["member_activity"])  # only what changed
+        self.assertTrue(doc["base"].startswith("HEAD ("))
+        self.assertEqual(before, (git("status", "--porcelain"), git("rev-parse", "HEAD"), git("stash", "list")))
+        # Nothing changed against itself: nothing to check, and that passes.
+        code, out, err, doc = self.check("--base", project, project=project)
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("nothing to check", err)
+
+    def test_usage_and_database_errors(self):
+        project = Example.get()
+        cases = [
+            (["--base", "no-such-ref-or-folder"], 2, "no-such-ref-or-folder"),
+            (["member_activity"], 2, "--base"),
+            (["nope", "--base-report", "member_activity"], 2, "no report 'nope'"),
+            (["member_activity", "--base-report", "member_activity", "--execution", "sometimes"], 2, "--execution"),
+            (["member_activity", "--base-report", "member_activity", "--tenants", "abc"], 2, "abc"),
+            (["member_activity", "--base-report", "member_activity", "--repetitions", "0"], 2, "--repetitions"),
+            (["member_activity", "--base-report", "member_activity", "--database", "sqlite:" + self.path("none.db")],
+             3, "none.db"),
+            (["member_activity", "--base-report", "member_activity", "--database",
+              "postgresql://nobody@127.0.0.1:1/none"], 3, "cannot connect"),
+        ]
+        for args, want, says in cases:
+            code, out, err, _ = self.check(*args, project=project)
+            self.assertEqual(code, want, f"{args}: {out}{err}")
+            self.assertIn(says, err, args)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertFalse(os.path.exists(self.path("verdict.json")))
+
+
+if __name__ == "__main__":
+    unittest.main()
