@@ -30,6 +30,15 @@ class DemoTest(TempDirTest):
         rows = read_xlsx(out)[0][1]
         self.assertEqual(rows[0][0], "member_id")
         self.assertGreater(len(rows), 1)
+        # The gate: the slow rewrite and the wrong rewrite fail with their tenants named, the benign passes.
+        gates = first.stdout.split("== strata check ")[1:]
+        self.assertEqual(len(gates), 3, first.stdout)
+        self.assertTrue(gates[0].startswith("member_activity_subqueries"))
+        self.assertRegex(gates[0], r"(SLOWER|TIMEOUT), tenant \d+")
+        self.assertIn("fails, as it should", gates[0])
+        self.assertRegex(gates[1], r"DIFFERENT RESULTS, tenant \d+")
+        self.assertIn("fails, as it should", gates[1])
+        self.assertIn("passes, as it should", gates[2])
 
         again = subprocess.run(demo, cwd=self.tmp, capture_output=True, text=True, timeout=300)
         self.assertEqual(again.returncode, 0, again.stderr)
