@@ -142,7 +142,7 @@ TEST_F(SqliteSourceTest, StatementTimeoutStopsTheQuery) {
   const auto start = std::chrono::steady_clock::now();
   Status s = ReadAll(*src, MakeQuery(kSlowQuery), &b, nullptr, o);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.code(), Status::Code::kDatabase);
+  EXPECT_EQ(s.code(), Status::Code::kTimeout);
   EXPECT_NE(s.message().find("statement timeout of 100ms"), std::string::npos) << s.message();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
 }
