@@ -7,7 +7,8 @@
 
 namespace strata::check {
 
-void AppendEscapedHtml(std::string_view s, std::string* out) {
+void AppendXml(std::string_view s, XmlContext context, std::string* out) {
+  const bool attribute = context == XmlContext::kAttribute;
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
@@ -17,9 +18,12 @@ void AppendEscapedHtml(std::string_view s, std::string* out) {
         case '<': *out += "&lt;"; break;
         case '>': *out += "&gt;"; break;
         case '"': *out += "&quot;"; break;
-        case '\'': *out += "&#39;"; break;
+        case '\'': *out += "&apos;"; break;
+        case '\r': *out += "&#13;"; break;
+        case '\t': *out += attribute ? "&#9;" : "\t"; break;
+        case '\n': *out += attribute ? "&#10;" : "\n"; break;
         default:
-          if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') out->push_back(static_cast<char>(c));
+          if (c >= 0x20) out->push_back(static_cast<char>(c));
           break;
       }
       ++i;
@@ -29,11 +33,16 @@ void AppendEscapedHtml(std::string_view s, std::string* out) {
     if (len == 0) {
       *out += "\xEF\xBF\xBD";
       i += Utf8InvalidLength(s.substr(i));
-    } else {
-      out->append(s.substr(i, len));
-      i += len;
+      continue;
     }
+    const uint32_t cp = Utf8Decode(s.substr(i), len);
+    if (cp != 0xFFFE && cp != 0xFFFF) out->append(s.substr(i, len));
+    i += len;
   }
+}
+
+void AppendEscapedHtml(std::string_view s, std::string* out) {
+  AppendXml(s, XmlContext::kText, out);
 }
 
 std::string EscapeHtml(std::string_view s) {

@@ -10,8 +10,13 @@
 
 namespace strata::check {
 
-// Appends s escaped for HTML text and for quoted attribute values, inside SVG too: & < > " ' become
-// references, invalid UTF-8 becomes U+FFFD, C0 controls other than tab, LF and CR are dropped.
+// Appends s escaped for XML 1.0 (JUnit, SVG): & < > " ' and CR become references; invalid UTF-8
+// becomes U+FFFD; characters XML 1.0 forbids (C0 controls but tab, LF and CR; U+FFFE, U+FFFF) are
+// dropped. In an attribute tab and LF become references too, since a parser turns raw ones into spaces.
+enum class XmlContext { kText, kAttribute };
+void AppendXml(std::string_view s, XmlContext context, std::string* out);
+
+// The same rules for HTML text and quoted attribute values (one escaper for every markup Strata writes).
 void AppendEscapedHtml(std::string_view s, std::string* out);
 std::string EscapeHtml(std::string_view s);
 

@@ -10,45 +10,6 @@ namespace strata::check {
 
 namespace {
 
-// Appends s escaped for XML 1.0. Invalid UTF-8 becomes U+FFFD; characters XML 1.0 forbids (C0
-// controls but tab, LF and CR; U+FFFE, U+FFFF) are dropped. CR is always a character reference (a
-// parser turns a raw one into LF); in an attribute so are tab and LF, which a parser turns into spaces.
-enum class XmlContext { kText, kAttribute };
-
-void AppendXml(std::string_view s, XmlContext context, std::string* out) {
-  const bool attribute = context == XmlContext::kAttribute;
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '&': *out += "&amp;"; break;
-        case '<': *out += "&lt;"; break;
-        case '>': *out += "&gt;"; break;
-        case '"': *out += "&quot;"; break;
-        case '\'': *out += "&apos;"; break;
-        case '\r': *out += "&#13;"; break;
-        case '\t': *out += attribute ? "&#9;" : "\t"; break;
-        case '\n': *out += attribute ? "&#10;" : "\n"; break;
-        default:
-          if (c >= 0x20) out->push_back(static_cast<char>(c));
-          break;
-      }
-      ++i;
-      continue;
-    }
-    const size_t len = Utf8SequenceLength(s.substr(i));
-    if (len == 0) {
-      *out += "\xEF\xBF\xBD";
-      i += Utf8InvalidLength(s.substr(i));
-      continue;
-    }
-    const uint32_t cp = Utf8Decode(s.substr(i), len);
-    if (cp != 0xFFFE && cp != 0xFFFF) out->append(s.substr(i, len));
-    i += len;
-  }
-}
-
 // For attribute values.
 std::string Xml(std::string_view s) {
   std::string out;

@@ -232,7 +232,7 @@ TEST(RenderHtmlTest, ShowsVerdictsAndEscapesEverythingFromTheData) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_NE(html.find("tenant &lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_NE(html.find("Timed out after 900 ms &lt;b&gt;bold&lt;/b&gt;"), std::string::npos);
-  EXPECT_NE(html.find("named with --tenants &quot;x&quot; &amp; &#39;y&#39;"), std::string::npos);
+  EXPECT_NE(html.find("named with --tenants &quot;x&quot; &amp; &apos;y&apos;"), std::string::npos);
   EXPECT_NE(html.find("bad\xEF\xBF\xBD"), std::string::npos);
   EXPECT_EQ(RepairUtf8(html), html);  // valid UTF-8 throughout
   for (char c : html) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r');
