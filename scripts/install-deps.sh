@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format
   # libraries Strata links
   libsqlite3-dev libpq-dev libisal-dev libtomlplusplus-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev zlib1g-dev
+  libgtest-dev zlib1g-dev libcpp-httplib-dev libssl-dev
   # tools the tests and the demo use: databases, independent .xlsx readers
   sqlite3 postgresql-15 python3 python3-openpyxl python3-psycopg2 libreoffice-calc-nogui
   # benchmark peers and helpers (node and npm come with the machine, for the exceljs peer)

@@ -89,11 +89,42 @@ int Main(int argc, char** argv) {
   demo_cmd->add_option("--project", demo.project, "The project folder (default examples/admin-reports)");
   demo_cmd->add_option("--scale", demo.scale, "The scale to generate at when there is no database yet (default 1)");
 
-  const std::string commands[] = {"reports", "export", "check", "generate", "demo"};
+  ServeArgs sv;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "Run exports as background jobs behind an HTTP API and a web page");
+  serve_cmd->add_option("--project", sv.project, "The project folder (default: the current folder)");
+  serve_cmd->add_option("--listen", sv.listen, "host:port to listen on (default 127.0.0.1:8080; port 0: any free)");
+  serve_cmd->add_option("--database", sv.database,
+                        "The reports' database; overrides strata.toml and STRATA_DATABASE_URL");
+  serve_cmd->add_option("--jobs", sv.jobs,
+                        "The job store: sqlite:FILE (default sqlite:<project>/strata-jobs.db) or a PostgreSQL URL "
+                        "that several processes share");
+  serve_cmd->add_option("--files", sv.files, "Where finished files go (default: [serve] files of strata.toml)");
+  serve_cmd->add_option("--workers", sv.workers, "Exports this process runs at once (default 2)");
+  serve_cmd->add_option("--max-queries", sv.max_queries,
+                        "Exports running at once across every process sharing the job store: the cap on "
+                        "database queries (default: --workers)");
+  serve_cmd->add_option("--tenant-limit", sv.tenant_limit, "Exports running at once per tenant (default 1)");
+  serve_cmd->add_option("--attempts", sv.attempts, "Attempts per export before it fails (default 3)");
+  serve_cmd->add_option("--lease", sv.lease,
+                        "How long a worker's claim on a job lasts without a heartbeat (default 30s)");
+  serve_cmd->add_option("--retry-backoff", sv.retry_backoff,
+                        "Delay before the first retry; doubled each time (default 2s)");
+  serve_cmd->add_option("--keep", sv.keep, "Delete finished files after this long (default: [serve] keep, 24h)");
+  serve_cmd->add_flag("-q,--quiet", sv.quiet, "Log nothing but errors");
+
+  CLI::App* key_cmd = app.add_subcommand("key", "Make API keys for strata serve");
+  key_cmd->require_subcommand(1);
+  KeyArgs key;
+  CLI::App* key_new = key_cmd->add_subcommand("new", "Print a fresh random key and the [[serve.keys]] lines to paste");
+  auto* key_tenant = key_new->add_option("--tenant", key.tenant, "The tenant this key acts for");
+  key_new->add_flag("--service", key.service, "A service key: names the tenant in each request")->excludes(key_tenant);
+  key_new->add_option("--project", key.project, "Check the tenant against this project's tenant parameter");
+
+  const std::string commands[] = {"reports", "export", "check", "generate", "serve", "key", "demo"};
   if (argc > 1 && argv[1][0] != '-' &&
       std::find(std::begin(commands), std::end(commands), argv[1]) == std::end(commands)) {
     return Fail(Status::Usage("unknown command '" + std::string(argv[1]) +
-                              "' (commands: reports, export, check, generate, demo; see strata --help)"));
+                              "' (commands: reports, export, check, generate, serve, key, demo; see strata --help)"));
   }
   try {
     app.parse(argc, argv);
@@ -110,6 +141,8 @@ int Main(int argc, char** argv) {
   if (*export_cmd) return RunExport(ex);
   if (*check_cmd) return RunCheckCommand(chk);
   if (*generate_cmd) return RunGenerate(gen);
+  if (*serve_cmd) return RunServe(sv);
+  if (*key_new) return RunKeyNew(key);
   if (*demo_cmd) return RunDemo(demo);
   return kExitUsage;
 }

@@ -75,6 +75,32 @@ struct CheckArgs {
 // Exit: 0 pass, 1 fail (a regression or different results), 2 usage/config, 3 database.
 int RunCheckCommand(const CheckArgs& args);
 
+struct ServeArgs {
+  std::string project = ".";
+  std::string listen = "127.0.0.1:8080";
+  std::string database;  // the reports' database (as for export)
+  std::string jobs;      // the job store; default sqlite:<project>/strata-jobs.db
+  std::string files;     // default: [serve] files, relative to the project folder
+  int workers = 2;
+  int max_queries = 0;  // 0: as many as --workers
+  int tenant_limit = 1;
+  int attempts = 3;
+  std::string lease = "30s";
+  std::string retry_backoff = "2s";
+  std::string keep;  // default: [serve] keep
+  bool quiet = false;
+};
+// Serves until SIGINT/SIGTERM; exit 0 after a clean stop, 2 for bad flags or config, 3 when the job
+// store or the database cannot be opened.
+int RunServe(const ServeArgs& args);
+
+struct KeyArgs {
+  std::string tenant;
+  bool service = false;
+  std::string project;  // optional: check the tenant's type and name the file to paste into
+};
+int RunKeyNew(const KeyArgs& args);
+
 struct DemoArgs {
   std::string project = "examples/admin-reports";
   double scale = 1;

@@ -23,24 +23,8 @@ using ConnPtr = PgConnPtr;
 using ResultPtr = PgResultPtr;
 using CancelPtr = PgCancelPtr;
 
-// libpq's messages span lines ("...failed: Connection refused\n\tIs the server running..."): make
-// them one line, the lines joined by "; ".
 std::string Trim(const char* message) {
-  std::string out;
-  bool line_break = false;
-  for (const char* p = message == nullptr ? "" : message; *p != '\0'; ++p) {
-    if (*p == '\n' || *p == '\r') {
-      line_break = true;
-    } else if ((*p == ' ' || *p == '\t') && (out.empty() || line_break || out.back() == ' ')) {
-      continue;
-    } else {
-      if (line_break && !out.empty()) out += "; ";
-      line_break = false;
-      out += *p;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
+  return OneLineMessage(message);
 }
 
 Type TypeOfOid(Oid oid) {
@@ -481,6 +465,26 @@ Result<std::string> PostgresSource::Explain(const Query& query, const ExplainOpt
 }
 
 }  // namespace
+
+// libpq's messages span lines ("...failed: Connection refused\n\tIs the server running..."): make
+// them one line, the lines joined by "; ".
+std::string OneLineMessage(const char* message) {
+  std::string out;
+  bool line_break = false;
+  for (const char* p = message == nullptr ? "" : message; *p != '\0'; ++p) {
+    if (*p == '\n' || *p == '\r') {
+      line_break = true;
+    } else if ((*p == ' ' || *p == '\t') && (out.empty() || line_break || out.back() == ' ')) {
+      continue;
+    } else {
+      if (line_break && !out.empty()) out += "; ";
+      line_break = false;
+      out += *p;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
 
 Result<std::unique_ptr<Source>> OpenPostgresSource(const std::string& conninfo) {
   // Defaults first: the URL, expanded last, overrides them. Keepalives let a dead server (one that

@@ -113,6 +113,9 @@ Result<std::unique_ptr<Source>> OpenSource(const std::string& url);
 // "password=secret" -> "password=***").
 std::string RedactUrl(const std::string& url);
 
+// A libpq message (several lines, a trailing newline) as one line, its lines joined by "; ".
+std::string OneLineMessage(const char* message);
+
 // "sqlite:x.db" made relative to base when x.db is a relative path; other URLs unchanged.
 std::string ResolveSqliteUrl(const std::string& url, const std::string& base);
 

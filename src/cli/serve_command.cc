@@ -1,0 +1,176 @@
+// strata serve: the HTTP API, the web page and the workers, in one process; strata key new.
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
+
+#include "cli/cli_support.h"
+#include "cli/commands.h"
+#include "common/duration.h"
+#include "server/auth.h"
+#include "server/server.h"
+#include "source/source.h"
+
+namespace strata::cli {
+
+namespace {
+
+Result<std::chrono::milliseconds> DurationFlag(const std::string& flag, const std::string& text) {
+  auto d = ParseDuration(text);
+  if (!d || d->count() <= 0) return Status::Usage(flag + " " + text + ": expected a duration like 500ms, 30s, 10min");
+  return *d;
+}
+
+void LogLine(const std::string& line) {
+  static std::mutex mu;
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  std::lock_guard lock(mu);
+  std::fprintf(stderr, "%s strata serve: %s\n", stamp, line.c_str());
+}
+
+}  // namespace
+
+int RunServe(const ServeArgs& args) {
+  auto project = LoadProject(args.project);
+  if (!project.ok()) return Fail(project.status());
+
+  server::ServeOptions options;
+  const size_t colon = args.listen.rfind(':');
+  int port = -1;
+  if (colon != std::string::npos) {
+    const char* begin = args.listen.data() + colon + 1;
+    const char* end = args.listen.data() + args.listen.size();
+    const auto [at, ec] = std::from_chars(begin, end, port);
+    if (ec != std::errc() || at != end) port = -1;
+  }
+  if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535) {
+    return Fail(Status::Usage("--listen " + args.listen + ": expected host:port, like 127.0.0.1:8080"));
+  }
+  options.host = args.listen.substr(0, colon);
+  if (options.host.size() > 2 && options.host.front() == '[' && options.host.back() == ']') {
+    options.host = options.host.substr(1, options.host.size() - 2);
+  }
+  options.port = port;
+  if (args.workers < 1 || args.workers > 64) return Fail(Status::Usage("--workers takes 1 to 64"));
+  if (args.max_queries < 0) return Fail(Status::Usage("--max-queries takes 1 or more"));
+  if (args.tenant_limit < 1) return Fail(Status::Usage("--tenant-limit takes 1 or more"));
+  if (args.attempts < 1 || args.attempts > 100) return Fail(Status::Usage("--attempts takes 1 to 100"));
+  auto lease = DurationFlag("--lease", args.lease);
+  if (!lease.ok()) return Fail(lease.status());
+  if (*lease < std::chrono::seconds(2)) return Fail(Status::Usage("--lease must be at least 2s"));
+  auto backoff = DurationFlag("--retry-backoff", args.retry_backoff);
+  if (!backoff.ok()) return Fail(backoff.status());
+  std::chrono::milliseconds keep = project->serve.keep;
+  if (!args.keep.empty()) {
+    auto k = DurationFlag("--keep", args.keep);
+    if (!k.ok()) return Fail(k.status());
+    keep = *k;
+  }
+
+  auto db = ChooseDatabase(args.database, &*project);
+  if (db.url.empty()) {
+    return Fail(Status::Usage("no database: give --database, set STRATA_DATABASE_URL, or [database] url in " +
+                              project->config_path));
+  }
+  // Check the database answers before promising to run anything on it.
+  {
+    auto source = OpenSource(db.url);
+    if (!source.ok()) {
+      return Fail(db.origin.empty() ? source.status() : source.status().WithContext("database from " + db.origin));
+    }
+  }
+  const std::filesystem::path folder(project->folder);
+  jobs::WorkerOptions& w = options.workers;
+  w.jobs_url = args.jobs.empty() ? "sqlite:" + (folder / "strata-jobs.db").string() : args.jobs;
+  w.database_url = db.url;
+  const std::filesystem::path files =
+      args.files.empty() ? std::filesystem::path(project->serve.files) : std::filesystem::path(args.files);
+  w.files = files.is_absolute() || !args.files.empty() ? files.string() : (folder / files).string();
+  char host[256] = "localhost";
+  gethostname(host, sizeof host - 1);
+  w.name = std::string(host) + ":" + std::to_string(getpid());
+  w.workers = args.workers;
+  w.max_running = args.max_queries > 0 ? args.max_queries : args.workers;
+  w.tenant_limit = args.tenant_limit;
+  w.lease = *lease;
+  w.heartbeat = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(1000), *lease / 4);
+  w.retry_backoff = *backoff;
+  w.keep = keep;
+  w.sweep = std::min<std::chrono::milliseconds>(
+      std::chrono::milliseconds(60000), std::max<std::chrono::milliseconds>(keep / 4, std::chrono::milliseconds(1000)));
+  if (!args.quiet) w.log = LogLine;
+  options.max_attempts = args.attempts;
+
+  server::Server server(*project, options);
+  SignalWatcher signals([&server] { server.Stop(); });
+  Status started = server.Start();
+  if (!started.ok()) return Fail(started);
+  if (!args.quiet) {
+    LogLine("serving " + project->config_path + " on http://" + options.host + ":" + std::to_string(server.port()) +
+            "/ (jobs in " + RedactUrl(w.jobs_url) + ", reports on " + RedactUrl(db.url) + ", " +
+            std::to_string(w.workers) + " workers, files in " + w.files + ")");
+  }
+  Status ran = server.Run();
+  server.Stop();
+  if (!ran.ok()) return Fail(ran);
+  if (!args.quiet) LogLine("stopped");
+  return kExitOk;
+}
+
+int RunKeyNew(const KeyArgs& args) {
+  if (!args.service && args.tenant.empty()) {
+    return Fail(Status::Usage("say whom the key is for: --tenant VALUE or --service"));
+  }
+  std::string tenant_line;
+  std::string config = "strata.toml";
+  if (!args.service) {
+    std::string value = args.tenant;
+    bool numeric = !value.empty();
+    for (size_t k = 0; k < value.size(); ++k) {
+      numeric = numeric && ((value[k] >= '0' && value[k] <= '9') || (k == 0 && value[k] == '-' && value.size() > 1));
+    }
+    if (!args.project.empty()) {
+      auto project = LoadProject(args.project);
+      if (!project.ok()) return Fail(project.status());
+      config = project->config_path;
+      for (const ReportSpec& r : project->reports) {
+        const ParamSpec* spec = r.FindParam(project->tenant_param);
+        if (spec == nullptr) continue;
+        auto parsed = ParseParamValue(spec->type, value);
+        if (!parsed.ok()) {
+          return Fail(Status::Usage("--tenant " + value + ": " + project->tenant_param + " is a " +
+                                    std::string(ParamTypeName(spec->type)) + ": " + parsed.status().message()));
+        }
+        value = parsed->text;
+        numeric = spec->type == ParamType::kInt || spec->type == ParamType::kBigint;
+        break;
+      }
+    }
+    std::string quoted;
+    for (char c : value) {
+      if (c == '"' || c == '\\') quoted.push_back('\\');
+      quoted.push_back(c);
+    }
+    tenant_line = numeric ? "tenant = " + value : "tenant = \"" + quoted + "\"";
+  } else if (!args.project.empty()) {
+    auto project = LoadProject(args.project);
+    if (!project.ok()) return Fail(project.status());
+    config = project->config_path;
+  }
+  auto key = server::NewApiKey();
+  if (!key.ok()) return Fail(key.status());
+  std::printf("key: %s\n", key->c_str());
+  std::printf("(shown once: give it to the client now; strata keeps only its SHA-256)\n\n");
+  std::printf("# paste into %s:\n[[serve.keys]]\nsha256 = \"%s\"\n%s\n", config.c_str(),
+              server::Sha256Hex(*key).c_str(), args.service ? "role = \"service\"" : tenant_line.c_str());
+  return kExitOk;
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,400 @@
+// SqlJobStore: the queue's logic (job_store.h), written once for SQLite and PostgreSQL over StoreDb.
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "jobs/job_store.h"
+#include "jobs/store_db.h"
+#include "source/source.h"
+
+namespace strata::jobs {
+
+namespace {
+
+constexpr const char* kJobColumns =
+    "id, seq, tenant, report, format, params, state, attempt, max_attempts, lease_owner, lease_until, run_after, "
+    "cancel_requested, row_count, byte_count, created_at, started_at, finished_at, expires_at, file, expired, error";
+
+int64_t Int(const std::optional<std::string>& text) {
+  int64_t n = 0;
+  if (text) std::from_chars(text->data(), text->data() + text->size(), n);
+  return n;
+}
+
+std::optional<JobState> StateFromName(std::string_view name) {
+  for (JobState s : {JobState::kQueued, JobState::kRunning, JobState::kDone, JobState::kFailed, JobState::kCancelled}) {
+    if (name == JobStateName(s)) return s;
+  }
+  return std::nullopt;
+}
+
+std::string ParamsJson(const std::vector<std::pair<std::string, std::string>>& params) {
+  nlohmann::ordered_json object = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : params) object[name] = value;
+  return object.dump();
+}
+
+std::vector<std::pair<std::string, std::string>> ParamsFromJson(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> params;
+  auto object = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!object.is_object()) return params;
+  for (const auto& [name, value] : object.items()) {
+    params.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return params;
+}
+
+Job JobFromRow(const SqlRow& r) {
+  Job job;
+  job.id = r[0].value_or("");
+  job.seq = Int(r[1]);
+  job.tenant = r[2].value_or("");
+  job.report = r[3].value_or("");
+  job.format = r[4].value_or("");
+  job.params = ParamsFromJson(r[5].value_or("{}"));
+  job.state = StateFromName(r[6].value_or("")).value_or(JobState::kFailed);
+  job.attempt = static_cast<int>(Int(r[7]));
+  job.max_attempts = static_cast<int>(Int(r[8]));
+  job.lease_owner = r[9].value_or("");
+  job.lease_until = Int(r[10]);
+  job.run_after = Int(r[11]);
+  job.cancel_requested = Int(r[12]) != 0;
+  job.rows = Int(r[13]);
+  job.bytes = Int(r[14]);
+  job.created_at = Int(r[15]);
+  job.started_at = Int(r[16]);
+  job.finished_at = Int(r[17]);
+  job.expires_at = Int(r[18]);
+  job.file = r[19].value_or("");
+  job.expired = Int(r[20]) != 0;
+  job.error = r[21].value_or("");
+  return job;
+}
+
+// Runs body inside a write transaction; rolls back when it fails.
+template <typename T, typename Body>
+Result<T> InTransaction(StoreDb& db, Body body) {
+  Status begun = db.Begin();
+  if (!begun.ok()) return begun;
+  Result<T> result = body();
+  if (!result.ok()) {
+    db.Rollback();
+    return result;
+  }
+  Status committed = db.Commit();
+  if (!committed.ok()) {
+    db.Rollback();
+    return committed;
+  }
+  return result;
+}
+
+class SqlJobStore : public JobStore {
+ public:
+  explicit SqlJobStore(std::unique_ptr<StoreDb> db) : db_(std::move(db)) {}
+
+  Result<Enqueued> Enqueue(const JobRequest& request, int64_t now) override {
+    // An identical active job may finish between the INSERT that conflicts with it and the SELECT
+    // that looks for it: then insert again.
+    for (int tries = 0; tries < 5; ++tries) {
+      auto done = InTransaction<std::optional<Enqueued>>(*db_, [&]() -> Result<std::optional<Enqueued>> {
+        const std::string id = NewJobId();
+        auto inserted = db_->Exec(
+            "INSERT INTO strata_jobs (id, tenant, report, format, params, dedupe_key, state, max_attempts, "
+            "created_at, run_after) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?) ON CONFLICT DO NOTHING",
+            {id, request.tenant, request.report, request.format, ParamsJson(request.params), request.dedupe_key,
+             int64_t{request.max_attempts}, now, now});
+        if (!inserted.ok()) return inserted.status();
+        std::vector<SqlRow> rows;
+        if (*inserted == 1) {
+          STRATA_RETURN_IF_ERROR(db_->Notify());
+          auto got = db_->Exec(std::string("SELECT ") + kJobColumns + " FROM strata_jobs WHERE id = ?", {id}, &rows);
+          if (!got.ok()) return got.status();
+        } else {
+          auto got = db_->Exec(std::string("SELECT ") + kJobColumns +
+                                   " FROM strata_jobs WHERE dedupe_key = ? AND state IN ('queued', 'running')",
+                               {request.dedupe_key}, &rows);
+          if (!got.ok()) return got.status();
+        }
+        if (rows.empty()) return std::optional<Enqueued>();
+        return std::optional<Enqueued>(Enqueued{JobFromRow(rows[0]), *inserted != 1});
+      });
+      if (!done.ok()) return done.status();
+      if (*done) return std::move(**done);
+    }
+    return Status::Database("job store " + db_->description() + ": could not queue the export (it kept changing)");
+  }
+
+  Result<std::optional<Job>> Get(const std::string& id) override {
+    std::vector<SqlRow> rows;
+    auto got = db_->Exec(std::string("SELECT ") + kJobColumns + " FROM strata_jobs WHERE id = ?", {id}, &rows);
+    if (!got.ok()) return got.status();
+    if (rows.empty()) return std::optional<Job>();
+    return std::optional<Job>(JobFromRow(rows[0]));
+  }
+
+  Result<std::vector<Job>> List(const std::string& tenant, int limit) override {
+    std::vector<SqlRow> rows;
+    Result<int64_t> got =
+        tenant.empty() ? db_->Exec(std::string("SELECT ") + kJobColumns + " FROM strata_jobs ORDER BY seq DESC LIMIT ?",
+                                   {int64_t{limit}}, &rows)
+                       : db_->Exec(std::string("SELECT ") + kJobColumns +
+                                       " FROM strata_jobs WHERE tenant = ? ORDER BY seq DESC LIMIT ?",
+                                   {tenant, int64_t{limit}}, &rows);
+    if (!got.ok()) return got.status();
+    std::vector<Job> jobs;
+    for (const SqlRow& r : rows) jobs.push_back(JobFromRow(r));
+    return jobs;
+  }
+
+  Result<std::optional<Job>> Claim(const ClaimOptions& o) override {
+    return InTransaction<std::optional<Job>>(*db_, [&]() -> Result<std::optional<Job>> {
+      STRATA_RETURN_IF_ERROR(db_->LockClaims());
+      // Take back the jobs of workers whose lease ran out (killed, stopped, cut off).
+      auto reaped = db_->Exec(
+          "UPDATE strata_jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END, "
+          "finished_at = CASE WHEN attempt >= max_attempts THEN ? ELSE 0 END, run_after = ?, lease_owner = NULL, "
+          "error = 'attempt ' || attempt || ' of ' || max_attempts || ' stopped: its worker (' || "
+          "coalesce(lease_owner, 'unknown') || ') lost its lease' WHERE state = 'running' AND lease_until < ?",
+          {o.now, o.now, o.now});
+      if (!reaped.ok()) return reaped.status();
+      std::vector<SqlRow> rows;
+      auto counted = db_->Exec("SELECT count(*) FROM strata_jobs WHERE state = 'running'", {}, &rows);
+      if (!counted.ok()) return counted.status();
+      if (rows.empty() || Int(rows[0][0]) >= o.max_running) return std::optional<Job>();
+      // The tenant with room that was served least recently, then its oldest job.
+      rows.clear();
+      auto tenant = db_->Exec(
+          "SELECT q.tenant FROM (SELECT tenant, min(seq) AS first FROM strata_jobs WHERE state = 'queued' AND "
+          "run_after <= ? GROUP BY tenant) q LEFT JOIN strata_job_tenants t ON t.tenant = q.tenant "
+          "WHERE (SELECT count(*) FROM strata_jobs r WHERE r.state = 'running' AND r.tenant = q.tenant) < ? "
+          "ORDER BY coalesce(t.last_claim, 0), q.first LIMIT 1",
+          {o.now, int64_t{o.tenant_limit}}, &rows);
+      if (!tenant.ok()) return tenant.status();
+      if (rows.empty()) return std::optional<Job>();
+      const std::string chosen = rows[0][0].value_or("");
+      rows.clear();
+      auto job = db_->Exec(std::string("SELECT id FROM strata_jobs WHERE tenant = ? AND state = 'queued' AND "
+                                       "run_after <= ? ORDER BY seq LIMIT 1") +
+                               db_->ForUpdateSkipLocked(),
+                           {chosen, o.now}, &rows);
+      if (!job.ok()) return job.status();
+      if (rows.empty()) return std::optional<Job>();
+      const std::string id = rows[0][0].value_or("");
+      rows.clear();
+      auto claimed = db_->Exec(std::string("UPDATE strata_jobs SET state = 'running', attempt = attempt + 1, "
+                                           "lease_owner = ?, lease_until = ?, started_at = ?, row_count = 0, "
+                                           "byte_count = 0 WHERE id = ? RETURNING ") +
+                                   kJobColumns,
+                               {o.worker, o.now + o.lease.count(), o.now, id}, &rows);
+      if (!claimed.ok()) return claimed.status();
+      auto served = db_->Exec(
+          "INSERT INTO strata_job_tenants (tenant, last_claim) VALUES (?, (SELECT coalesce(max(last_claim), 0) + 1 "
+          "FROM strata_job_tenants)) ON CONFLICT (tenant) DO UPDATE SET last_claim = excluded.last_claim",
+          {chosen});
+      if (!served.ok()) return served.status();
+      if (rows.empty()) return std::optional<Job>();
+      return std::optional<Job>(JobFromRow(rows[0]));
+    });
+  }
+
+  Result<LeaseState> Heartbeat(const std::string& id, int attempt, int64_t rows_so_far, int64_t bytes,
+                               int64_t lease_until) override {
+    std::vector<SqlRow> rows;
+    auto updated = db_->Exec(
+        "UPDATE strata_jobs SET lease_until = ?, row_count = ?, byte_count = ? WHERE id = ? AND attempt = ? AND "
+        "state = 'running' RETURNING cancel_requested",
+        {lease_until, rows_so_far, bytes, id, int64_t{attempt}}, &rows);
+    if (!updated.ok()) return updated.status();
+    if (rows.empty()) return LeaseState{false, false};
+    return LeaseState{true, Int(rows[0][0]) != 0};
+  }
+
+  Result<bool> Finish(const std::string& id, int attempt, const Outcome& out, int64_t now) override {
+    return InTransaction<bool>(*db_, [&]() -> Result<bool> {
+      const std::string fence = " WHERE id = ? AND attempt = ? AND state = 'running'";
+      const SqlArg error = out.error.empty() ? SqlArg(nullptr) : SqlArg(out.error);
+      Result<int64_t> changed = int64_t{0};
+      switch (out.kind) {
+        case Outcome::Kind::kDone:
+          changed = db_->Exec(
+              "UPDATE strata_jobs SET state = 'done', file = ?, row_count = ?, byte_count = ?, "
+              "finished_at = ?, expires_at = ?, lease_owner = NULL, error = NULL" +
+                  fence,
+              {out.file, out.rows, out.bytes, now, out.expires_at, id, int64_t{attempt}});
+          break;
+        case Outcome::Kind::kRetry:
+          changed = db_->Exec(
+              "UPDATE strata_jobs SET state = 'queued', run_after = ?, error = ?, "
+              "lease_owner = NULL" +
+                  fence,
+              {out.run_after, error, id, int64_t{attempt}});
+          break;
+        case Outcome::Kind::kFailed:
+          changed = db_->Exec(
+              "UPDATE strata_jobs SET state = 'failed', finished_at = ?, error = ?, "
+              "row_count = ?, byte_count = ?, lease_owner = NULL" +
+                  fence,
+              {now, error, out.rows, out.bytes, id, int64_t{attempt}});
+          break;
+        case Outcome::Kind::kCancelled:
+          changed = db_->Exec(
+              "UPDATE strata_jobs SET state = 'cancelled', finished_at = ?, error = ?, "
+              "row_count = ?, byte_count = ?, lease_owner = NULL" +
+                  fence,
+              {now, error, out.rows, out.bytes, id, int64_t{attempt}});
+          break;
+        case Outcome::Kind::kReleased:
+          changed = db_->Exec(
+              "UPDATE strata_jobs SET state = 'queued', attempt = attempt - 1, run_after = ?, "
+              "lease_owner = NULL, error = ?" +
+                  fence,
+              {now, error, id, int64_t{attempt}});
+          break;
+      }
+      if (!changed.ok()) return changed.status();
+      if (*changed == 0) return false;
+      STRATA_RETURN_IF_ERROR(db_->Notify());
+      return true;
+    });
+  }
+
+  Result<std::optional<Job>> Cancel(const std::string& id, int64_t now) override {
+    auto done = InTransaction<bool>(*db_, [&]() -> Result<bool> {
+      auto queued = db_->Exec(
+          "UPDATE strata_jobs SET state = 'cancelled', finished_at = ?, "
+          "error = 'cancelled before it started' WHERE id = ? AND state = 'queued'",
+          {now, id});
+      if (!queued.ok()) return queued.status();
+      auto running = db_->Exec("UPDATE strata_jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'", {id});
+      if (!running.ok()) return running.status();
+      return true;
+    });
+    if (!done.ok()) return done.status();
+    return Get(id);
+  }
+
+  Result<std::vector<Job>> Expire(int64_t now) override {
+    return InTransaction<std::vector<Job>>(*db_, [&]() -> Result<std::vector<Job>> {
+      std::vector<SqlRow> rows;
+      auto got = db_->Exec(std::string("UPDATE strata_jobs SET expired = 1 WHERE state = 'done' AND expired = 0 AND "
+                                       "expires_at <= ? RETURNING ") +
+                               kJobColumns,
+                           {now}, &rows);
+      if (!got.ok()) return got.status();
+      std::vector<Job> jobs;
+      for (const SqlRow& r : rows) jobs.push_back(JobFromRow(r));
+      return jobs;
+    });
+  }
+
+  Result<std::vector<std::string>> LiveFiles() override {
+    std::vector<SqlRow> rows;
+    auto got =
+        db_->Exec("SELECT file FROM strata_jobs WHERE state = 'done' AND expired = 0 AND file IS NOT NULL", {}, &rows);
+    if (!got.ok()) return got.status();
+    std::vector<std::string> files;
+    for (const SqlRow& r : rows) files.push_back(r[0].value_or(""));
+    return files;
+  }
+
+  Result<QueueCounts> Counts() override {
+    std::vector<SqlRow> rows;
+    auto got = db_->Exec("SELECT state, count(*) FROM strata_jobs GROUP BY state", {}, &rows);
+    if (!got.ok()) return got.status();
+    QueueCounts counts;
+    for (const SqlRow& r : rows) {
+      const int64_t n = Int(r[1]);
+      switch (StateFromName(r[0].value_or("")).value_or(JobState::kFailed)) {
+        case JobState::kQueued: counts.queued = n; break;
+        case JobState::kRunning: counts.running = n; break;
+        case JobState::kDone: counts.done = n; break;
+        case JobState::kFailed: counts.failed = n; break;
+        case JobState::kCancelled: counts.cancelled = n; break;
+      }
+    }
+    return counts;
+  }
+
+  Result<RunHistory> History(const std::string& tenant, const std::string& report) override {
+    std::vector<SqlRow> rows;
+    auto got = db_->Exec(
+        "SELECT row_count, finished_at - started_at FROM strata_jobs WHERE tenant = ? AND report = ? AND "
+        "state = 'done' ORDER BY seq DESC LIMIT 5",
+        {tenant, report}, &rows);
+    if (!got.ok()) return got.status();
+    RunHistory history;
+    history.runs = static_cast<int>(rows.size());
+    if (rows.empty()) return history;
+    std::vector<int64_t> counts;
+    std::vector<int64_t> millis;
+    for (const SqlRow& r : rows) {
+      counts.push_back(Int(r[0]));
+      millis.push_back(Int(r[1]));
+    }
+    std::sort(counts.begin(), counts.end());
+    std::sort(millis.begin(), millis.end());
+    history.median_rows = counts[counts.size() / 2];
+    history.median_seconds = static_cast<double>(millis[millis.size() / 2]) / 1000.0;
+    return history;
+  }
+
+  void WaitForWork(std::chrono::milliseconds timeout) override { db_->WaitForWork(timeout); }
+
+  Status Ping() override {
+    std::vector<SqlRow> rows;
+    auto got = db_->Exec("SELECT 1", {}, &rows);
+    return got.ok() ? Status::Ok() : got.status();
+  }
+
+  const std::string& description() const override { return db_->description(); }
+
+ private:
+  std::unique_ptr<StoreDb> db_;
+};
+
+}  // namespace
+
+const char* JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kQueued: return "queued";
+    case JobState::kRunning: return "running";
+    case JobState::kDone: return "done";
+    case JobState::kFailed: return "failed";
+    case JobState::kCancelled: return "cancelled";
+  }
+  return "failed";
+}
+
+std::string NewJobId() {
+  thread_local std::mt19937_64 random([] {
+    std::random_device device;
+    return (static_cast<uint64_t>(device()) << 32) ^ device();
+  }());
+  static const char* kHex = "0123456789abcdef";
+  std::string id;
+  for (int k = 0; k < 2; ++k) {
+    uint64_t bits = random();
+    for (int d = 0; d < 16; ++d, bits >>= 4) id.push_back(kHex[bits & 15]);
+  }
+  return id;
+}
+
+Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url) {
+  Result<std::unique_ptr<StoreDb>> db = Status::Usage("");
+  if (url.rfind("sqlite:", 0) == 0) {
+    db = OpenSqliteStoreDb(url.substr(7));
+  } else if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 ||
+             url.find('=') != std::string::npos) {
+    db = OpenPostgresStoreDb(url);
+  } else {
+    return Status::Usage("--jobs " + RedactUrl(url) +
+                         ": expected sqlite:FILE or a PostgreSQL URL (postgresql://user@host/db)");
+  }
+  if (!db.ok()) return db.status();
+  STRATA_RETURN_IF_ERROR((*db)->CreateSchema());
+  return std::unique_ptr<JobStore>(new SqlJobStore(std::move(*db)));
+}
+
+}  // namespace strata::jobs

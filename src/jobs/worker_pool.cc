@@ -1,0 +1,379 @@
+#include "jobs/worker_pool.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "export/exporter.h"
+#include "report/binding.h"
+#include "sink/output.h"
+#include "sink/sink.h"
+
+namespace strata::jobs {
+
+namespace fs = std::filesystem;
+
+void WorkerPool::Running::Stop(StopReason why) {
+  std::lock_guard lock(mu);
+  if (reason == StopReason::kNone) reason = why;
+  if (source != nullptr) source->Cancel();
+}
+
+WorkerPool::WorkerPool(const Project& project, WorkerOptions options, RunMetrics* metrics)
+    : project_(project), options_(std::move(options)), metrics_(metrics) {}
+
+WorkerPool::~WorkerPool() {
+  Stop();
+}
+
+int64_t WorkerPool::Now() const {
+  if (options_.now_ms) return options_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void WorkerPool::Log(const std::string& line) const {
+  if (options_.log) options_.log(line);
+}
+
+void WorkerPool::Sleep(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  wake_.wait_for(lock, d, [&] { return stopping_.load(); });
+}
+
+Status WorkerPool::Start() {
+  // One store per worker, one for the heartbeats, one to listen, one for the janitor.
+  const int needed = options_.workers + 3;
+  for (int k = 0; k < needed; ++k) {
+    auto store = OpenJobStore(options_.jobs_url);
+    if (!store.ok()) return store.status();
+    stores_.push_back(std::move(*store));
+  }
+  for (int k = 0; k < options_.workers; ++k) {
+    threads_.emplace_back([this, k] { WorkerLoop(k, stores_[static_cast<size_t>(k)].get()); });
+  }
+  const auto w = static_cast<size_t>(options_.workers);
+  threads_.emplace_back([this, w] { HeartbeatLoop(stores_[w].get()); });
+  threads_.emplace_back([this, w] { ListenLoop(stores_[w + 1].get()); });
+  threads_.emplace_back([this, w] { JanitorLoop(stores_[w + 2].get()); });
+  return Status::Ok();
+}
+
+void WorkerPool::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    ++wakes_;
+  }
+  wake_.notify_all();
+}
+
+void WorkerPool::CancelLocal(const std::string& id) {
+  std::shared_ptr<Running> run;
+  {
+    std::lock_guard lock(mu_);
+    auto found = running_.find(id);
+    if (found != running_.end()) run = found->second;
+  }
+  if (run) run->Stop(StopReason::kCancel);
+}
+
+void WorkerPool::Stop() {
+  if (stopping_.exchange(true)) {
+    for (std::thread& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    return;
+  }
+  std::vector<std::shared_ptr<Running>> runs;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, run] : running_) runs.push_back(run);
+  }
+  for (auto& run : runs) run->Stop(StopReason::kShutdown);
+  wake_.notify_all();
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void WorkerPool::WorkerLoop(int index, JobStore* store) {
+  const std::string worker = options_.name + "/" + std::to_string(index + 1);
+  while (!stopping_) {
+    uint64_t seen;
+    {
+      std::lock_guard lock(mu_);
+      seen = wakes_;
+    }
+    ClaimOptions claim;
+    claim.worker = worker;
+    claim.now = Now();
+    claim.lease = options_.lease;
+    claim.tenant_limit = options_.tenant_limit;
+    claim.max_running = options_.max_running;
+    auto job = store->Claim(claim);
+    if (!job.ok()) {
+      Log("cannot take a job: " + job.status().message());
+      Sleep(options_.poll);
+      continue;
+    }
+    if (!*job) {
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, options_.poll, [&] { return stopping_ || wakes_ != seen; });
+      continue;
+    }
+    RunJob(**job, *store, worker);
+    Wake();  // a slot is free: another worker may now take this tenant's next job
+  }
+}
+
+namespace {
+
+// The delay before retry number `attempt` (1-based): base, 2×base, 4×base, ... at most 5 minutes.
+int64_t Backoff(std::chrono::milliseconds base, int attempt) {
+  int64_t delay = base.count();
+  for (int k = 1; k < attempt && delay < 300000; ++k) delay *= 2;
+  return std::min<int64_t>(delay, 300000);
+}
+
+}  // namespace
+
+void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& worker) {
+  auto run = std::make_shared<Running>();
+  run->id = job.id;
+  run->attempt = job.attempt;
+  {
+    std::lock_guard lock(mu_);
+    running_[job.id] = run;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const std::string what = "job " + job.id + " (" + job.report + ", tenant " + job.tenant + ", attempt " +
+                           std::to_string(job.attempt) + "/" + std::to_string(job.max_attempts) + ")";
+  Log(what + " started on " + worker);
+
+  Outcome outcome;
+  std::string written;  // the committed file, to delete if the fence refuses it
+  auto finish_error = [&](const Status& s) {
+    outcome.error = s.message();
+    const bool transient = s.code() == Status::Code::kDatabase;
+    if (transient && job.attempt < job.max_attempts) {
+      outcome.kind = Outcome::Kind::kRetry;
+      outcome.run_after = Now() + Backoff(options_.retry_backoff, job.attempt);
+    } else {
+      outcome.kind = Outcome::Kind::kFailed;
+      if (transient) {
+        outcome.error = "failed after " + std::to_string(job.attempt) + " attempts: " + s.message();
+      }
+    }
+  };
+
+  [&] {
+    const ReportSpec* report = project_.FindReport(job.report);
+    if (report == nullptr) {
+      finish_error(Status::Config("the report '" + job.report + "' is no longer in " + project_.config_path));
+      return;
+    }
+    std::vector<ParamArg> given;
+    for (const auto& [name, value] : job.params) given.push_back(ParamArg{name, std::nullopt, value});
+    auto values = BindReportParams(*report, given);
+    if (!values.ok()) {
+      finish_error(values.status());
+      return;
+    }
+    Query query;
+    query.origin = "report " + report->name;
+    query.file = (fs::path(project_.folder) / report->sql_path).string();
+    query.sql = report->sql;
+    query.params = std::move(*values);
+
+    auto source = OpenSource(options_.database_url);
+    if (!source.ok()) {
+      finish_error(source.status());
+      return;
+    }
+    {
+      std::lock_guard lock(run->mu);
+      run->source = source->get();
+      if (run->reason != StopReason::kNone) run->source->Cancel();
+    }
+    SinkOptions sink_options;
+    sink_options.format = job.format == "csv" ? Format::kCsv : Format::kXlsx;
+    sink_options.xlsx.sheet_name = report->name;
+    const std::string name =
+        job.id + "-" + std::to_string(job.attempt) + (sink_options.format == Format::kCsv ? ".csv" : ".xlsx");
+    const std::string path = (fs::path(options_.files) / name).string();
+    Result<exporting::ExportResult> result = Status::Internal("not run");
+    {
+      auto out = FileOutput::Open(path);
+      if (!out.ok()) {
+        finish_error(out.status());
+      } else {
+        auto sink = MakeSink(sink_options, out->get());
+        exporting::ExportOptions export_options;
+        export_options.execute.statement_timeout = project_.statement_timeout;
+        export_options.on_progress = [&](const exporting::Progress& p) {
+          run->rows = static_cast<int64_t>(p.rows);
+          run->bytes = static_cast<int64_t>(p.bytes);
+        };
+        result = exporting::RunExport(**source, query, *sink, **out, export_options);
+        Status committed = result.ok() ? (*out)->Commit() : result.status();
+        if (!committed.ok()) {
+          (*out)->Discard();
+          result = committed;
+        } else {
+          written = path;
+        }
+      }
+    }
+    {
+      std::lock_guard lock(run->mu);
+      run->source = nullptr;
+    }
+    if (result.ok()) {
+      outcome.kind = Outcome::Kind::kDone;
+      outcome.file = name;
+      outcome.rows = static_cast<int64_t>(result->rows);
+      outcome.bytes = static_cast<int64_t>(result->bytes);
+      outcome.expires_at = Now() + options_.keep.count();
+      return;
+    }
+    outcome.rows = run->rows;
+    outcome.bytes = run->bytes;
+    StopReason reason;
+    {
+      std::lock_guard lock(run->mu);
+      reason = run->reason;
+    }
+    if (result.status().code() == Status::Code::kCancelled || reason != StopReason::kNone) {
+      switch (reason) {
+        case StopReason::kShutdown:
+          outcome.kind = Outcome::Kind::kReleased;
+          outcome.error = "the worker stopped; queued again";
+          break;
+        case StopReason::kLeaseLost:
+          outcome.kind = Outcome::Kind::kFailed;  // refused by the fence: the job is another worker's now
+          outcome.error = "lost its lease";
+          break;
+        default:
+          outcome.kind = Outcome::Kind::kCancelled;
+          outcome.error = "cancelled";
+          break;
+      }
+      return;
+    }
+    finish_error(result.status());
+  }();
+
+  {
+    std::lock_guard lock(mu_);
+    running_.erase(job.id);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // The store may be briefly unreachable (its server restarting): try for about a lease.
+  Result<bool> held = Status::Internal("not finished");
+  for (int tries = 0; tries < 10; ++tries) {
+    held = store.Finish(job.id, job.attempt, outcome, Now());
+    if (held.ok()) break;
+    Log(what + ": cannot record its end yet: " + held.status().message());
+    Sleep(options_.lease / 10);
+  }
+  if (!held.ok() || !*held) {
+    if (!written.empty()) {
+      std::error_code ec;
+      fs::remove(written, ec);
+    }
+    Log(what + ": its lease was lost; another worker owns it, nothing published");
+    return;
+  }
+  switch (outcome.kind) {
+    case Outcome::Kind::kDone:
+      metrics_->Finished(job.report, seconds, static_cast<uint64_t>(outcome.rows),
+                         static_cast<uint64_t>(outcome.bytes));
+      Log(what + " done: " + std::to_string(outcome.rows) + " rows in " + std::to_string(seconds) + " s");
+      break;
+    case Outcome::Kind::kRetry:
+      metrics_->Retried(job.report);
+      Log(what + " will be retried: " + outcome.error);
+      break;
+    case Outcome::Kind::kFailed:
+      metrics_->Failed(job.report);
+      Log(what + " failed: " + outcome.error);
+      break;
+    case Outcome::Kind::kCancelled:
+      metrics_->Cancelled(job.report);
+      Log(what + " cancelled");
+      break;
+    case Outcome::Kind::kReleased: Log(what + " released for another worker"); break;
+  }
+}
+
+void WorkerPool::HeartbeatLoop(JobStore* store) {
+  while (!stopping_) {
+    Sleep(options_.heartbeat);
+    std::vector<std::shared_ptr<Running>> runs;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [id, run] : running_) runs.push_back(run);
+    }
+    for (auto& run : runs) {
+      auto lease = store->Heartbeat(run->id, run->attempt, run->rows, run->bytes, Now() + options_.lease.count());
+      if (!lease.ok()) {
+        Log("job " + run->id + ": cannot renew its lease: " + lease.status().message());
+        continue;
+      }
+      if (!lease->held) {
+        Log("job " + run->id + ": lease lost; stopping its query");
+        run->Stop(StopReason::kLeaseLost);
+      } else if (lease->cancel_requested) {
+        run->Stop(StopReason::kCancel);
+      }
+    }
+  }
+}
+
+void WorkerPool::ListenLoop(JobStore* store) {
+  while (!stopping_) {
+    store->WaitForWork(std::min(options_.poll, std::chrono::milliseconds(1000)));
+    Wake();
+  }
+}
+
+void WorkerPool::JanitorLoop(JobStore* store) {
+  while (!stopping_) {
+    Sweep(*store);
+    Sleep(options_.sweep);
+  }
+}
+
+void WorkerPool::Sweep(JobStore& store) {
+  auto expired = store.Expire(Now());
+  if (!expired.ok()) {
+    Log("cannot expire files: " + expired.status().message());
+    return;
+  }
+  for (const Job& job : *expired) {
+    std::error_code ec;
+    fs::remove(fs::path(options_.files) / job.file, ec);
+  }
+  auto live = store.LiveFiles();
+  if (!live.ok()) return;
+  const std::set<std::string> keep(live->begin(), live->end());
+  // Orphans: what a killed worker left (a temporary file, or a file its lease no longer covers).
+  // Only names this pool makes are touched, and only once no running attempt can still own them.
+  const auto old_enough = std::chrono::system_clock::now() - 2 * options_.lease;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(options_.files, ec)) {
+    const std::string name = entry.path().filename().string();
+    const bool ours = (name.size() > 33 && name[32] == '-') ||
+                      (name.size() > 34 && name[0] == '.' && name[33] == '-' && name.ends_with(".partial"));
+    if (!ours || keep.count(name) != 0 || !entry.is_regular_file(ec)) continue;
+    struct stat st {};
+    if (stat(entry.path().c_str(), &st) != 0) continue;
+    if (std::chrono::system_clock::from_time_t(st.st_mtime) > old_enough) continue;
+    fs::remove(entry.path(), ec);
+    Log("removed the orphaned file " + name);
+  }
+}
+
+}  // namespace strata::jobs

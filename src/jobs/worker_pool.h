@@ -1,0 +1,106 @@
+// WorkerPool: the threads of one `strata serve` process that take jobs from the JobStore and run
+// each as an export (the same exporting::RunExport as `strata export`; no second implementation).
+//
+// Per job: bind the stored parameters to the report, open the database, export to
+// "<files>/<job id>-<attempt>.<ext>" (through a temporary name), then Finish(kDone) with that name.
+// A heartbeat thread renews the leases of the jobs running here about once a second, records their
+// progress, and cancels the database query of a job whose lease was lost or that someone asked to
+// cancel. A finished file whose attempt lost its lease is deleted, never published.
+//
+// Failures: a database error (refused, lost, restarted) is retried with exponential backoff until
+// the job's attempts are used up; a statement timeout, a binding error or a report that no longer
+// exists fail at once. Stop() cancels the running queries and puts their jobs back in the queue.
+//
+// A janitor thread deletes the files of expired jobs, and files in the folder that no job names
+// (left by a killed worker) once they are older than two leases.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "jobs/job_store.h"
+#include "jobs/run_metrics.h"
+#include "report/project.h"
+#include "source/source.h"
+
+namespace strata::jobs {
+
+struct WorkerOptions {
+  std::string jobs_url;      // the JobStore
+  std::string database_url;  // where the reports run
+  std::string files;         // the folder of finished files (must exist)
+  std::string name;          // this process, for lease owners ("host:pid")
+  int workers = 2;           // threads in this process
+  int max_running = 2;       // jobs running at once across every process: the cap on database queries
+  int tenant_limit = 1;      // jobs running at once per tenant, across every process
+  std::chrono::milliseconds lease{30000};
+  std::chrono::milliseconds heartbeat{1000};
+  std::chrono::milliseconds poll{1000};           // how often idle workers look for work anyway
+  std::chrono::milliseconds retry_backoff{2000};  // the first retry's delay; doubled each time, at most 5 min
+  std::chrono::milliseconds keep = std::chrono::hours(24);
+  std::chrono::milliseconds sweep{60000};       // how often the janitor runs
+  std::function<int64_t()> now_ms;              // the clock; system time when empty
+  std::function<void(const std::string&)> log;  // one line per event; nothing when empty
+};
+
+class WorkerPool {
+ public:
+  // REQUIRES: project and metrics outlive the pool.
+  WorkerPool(const Project& project, WorkerOptions options, RunMetrics* metrics);
+  ~WorkerPool();  // Stop()
+
+  // Opens a store per thread and starts the threads.
+  Status Start();
+  // Work was queued or freed in this process: wake an idle worker now.
+  void Wake();
+  // If job id runs here, cancels its database query (the store already says cancel_requested).
+  void CancelLocal(const std::string& id);
+  // Cancels the running queries, puts their jobs back in the queue, joins every thread.
+  void Stop();
+
+ private:
+  enum class StopReason { kNone, kCancel, kLeaseLost, kShutdown };
+  struct Running {
+    std::string id;
+    int attempt = 0;
+    std::atomic<int64_t> rows{0};
+    std::atomic<int64_t> bytes{0};
+    std::mutex mu;  // guards source and reason
+    Source* source = nullptr;
+    StopReason reason = StopReason::kNone;
+    void Stop(StopReason why);
+  };
+
+  void WorkerLoop(int index, JobStore* store);
+  void RunJob(const Job& job, JobStore& store, const std::string& worker);
+  void HeartbeatLoop(JobStore* store);
+  void ListenLoop(JobStore* store);
+  void JanitorLoop(JobStore* store);
+  void Sweep(JobStore& store);
+  int64_t Now() const;
+  void Log(const std::string& line) const;
+  void Sleep(std::chrono::milliseconds d);  // returns early when stopping
+
+  const Project& project_;
+  WorkerOptions options_;
+  RunMetrics* metrics_;
+  std::vector<std::unique_ptr<JobStore>> stores_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::condition_variable wake_;
+  uint64_t wakes_ = 0;                                       // guarded by mu_
+  std::map<std::string, std::shared_ptr<Running>> running_;  // guarded by mu_
+};
+
+}  // namespace strata::jobs

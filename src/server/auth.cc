@@ -1,0 +1,86 @@
+#include "server/auth.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+namespace strata::server {
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int k = 0; k < size; ++k) {
+    hex.push_back(kHex[digest[k] >> 4]);
+    hex.push_back(kHex[digest[k] & 15]);
+  }
+  return hex;
+}
+
+Result<std::string> NewApiKey() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Status::Internal("no random bytes for a key");
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string key = "strata_";
+  uint32_t bits = 0;
+  int have = 0;
+  for (unsigned char b : bytes) {
+    bits = (bits << 8) | b;
+    have += 8;
+    while (have >= 6) {
+      key.push_back(kAlphabet[(bits >> (have - 6)) & 63]);
+      have -= 6;
+    }
+  }
+  if (have > 0) key.push_back(kAlphabet[(bits << (6 - have)) & 63]);
+  return key;
+}
+
+Result<KeyRing> KeyRing::FromProject(const Project& project) {
+  const ParamSpec* tenant_spec = nullptr;
+  for (const ReportSpec& r : project.reports) {
+    if ((tenant_spec = r.FindParam(project.tenant_param)) != nullptr) break;
+  }
+  KeyRing ring;
+  int index = 0;
+  for (const ApiKeySpec& k : project.serve.keys) {
+    ++index;
+    const std::string where = project.config_path + ": [[serve.keys]] number " + std::to_string(index);
+    Key key;
+    key.sha256 = k.sha256;
+    key.caller.service = k.service;
+    if (!k.service) {
+      if (!k.tenant) return Status::Config(where + ": give tenant = ... or role = \"service\"");
+      if (tenant_spec == nullptr) {
+        key.caller.tenant = *k.tenant;
+      } else {
+        auto value = ParseParamValue(tenant_spec->type, *k.tenant);
+        if (!value.ok()) {
+          return Status::Config(where + ": tenant '" + *k.tenant + "' is not a " +
+                                std::string(ParamTypeName(tenant_spec->type)) + " (" + project.tenant_param +
+                                "): " + value.status().message());
+        }
+        key.caller.tenant = value->text;
+      }
+    }
+    ring.keys_.push_back(std::move(key));
+  }
+  return ring;
+}
+
+std::optional<Caller> KeyRing::Authenticate(std::string_view authorization) const {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer) return std::nullopt;
+  std::string_view key = authorization.substr(kBearer.size());
+  while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+  if (key.empty()) return std::nullopt;
+  const std::string hash = Sha256Hex(key);
+  for (const Key& k : keys_) {
+    // Both are hashes: comparing them leaks nothing about the key itself.
+    if (k.sha256 == hash) return k.caller;
+  }
+  return std::nullopt;
+}
+
+}  // namespace strata::server

@@ -1,0 +1,400 @@
+#include "server/server.h"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
+
+#include "server/auth.h"
+#include "server/export_request.h"
+#include "server/job_json.h"
+#include "server/metrics_text.h"
+#include "server/web_assets.h"
+
+namespace strata::server {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+constexpr const char* kJson = "application/json";
+
+// Job stores for the request threads: one per thread at a time, reused.
+class StorePool {
+ public:
+  explicit StorePool(std::string url) : url_(std::move(url)) {}
+  class Lease {
+   public:
+    Lease(StorePool* pool, std::unique_ptr<jobs::JobStore> store) : pool_(pool), store_(std::move(store)) {}
+    Lease(Lease&&) = default;
+    ~Lease() {
+      if (store_) pool_->Return(std::move(store_));
+    }
+    jobs::JobStore* operator->() { return store_.get(); }
+    jobs::JobStore& operator*() { return *store_; }
+
+   private:
+    StorePool* pool_;
+    std::unique_ptr<jobs::JobStore> store_;
+  };
+  Result<Lease> Acquire() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        auto store = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(this, std::move(store));
+      }
+    }
+    auto store = jobs::OpenJobStore(url_);
+    if (!store.ok()) return store.status();
+    return Lease(this, std::move(*store));
+  }
+
+ private:
+  void Return(std::unique_ptr<jobs::JobStore> store) {
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(store));
+  }
+  std::string url_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<jobs::JobStore>> idle_;
+};
+
+void SendError(httplib::Response& res, int status, const std::string& message, const std::string& field = "") {
+  Json body;
+  body["error"] = message;
+  body["field"] = field.empty() ? Json(nullptr) : Json(field);
+  res.status = status;
+  res.set_content(body.dump(), kJson);
+}
+
+void SendJson(httplib::Response& res, int status, const Json& body) {
+  res.status = status;
+  res.set_content(body.dump(), kJson);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(const Project& p, ServeOptions o)
+      : project(p), options(std::move(o)), stores(options.workers.jobs_url), pool(p, options.workers, &metrics) {}
+
+  const Project& project;
+  ServeOptions options;
+  KeyRing keys;
+  StorePool stores;
+  jobs::RunMetrics metrics;
+  jobs::WorkerPool pool;
+  httplib::Server http;
+  int bound_port = 0;
+  std::mutex stop_mu;  // Stop() may come from a signal thread and from the main thread
+
+  int64_t Now() const {
+    if (options.workers.now_ms) return options.workers.now_ms();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // The caller of an /api/ request, or nullopt after answering 401.
+  std::optional<Caller> Authenticate(const httplib::Request& req, httplib::Response& res) {
+    auto caller = keys.Authenticate(req.get_header_value("Authorization"));
+    if (!caller) {
+      res.set_header("WWW-Authenticate", "Bearer");
+      SendError(res, 401,
+                req.has_header("Authorization")
+                    ? "this key is not one of the keys in strata.toml"
+                    : "no key: send Authorization: Bearer <key> (strata key new makes one)");
+    }
+    return caller;
+  }
+
+  // The job, if the caller may see it; otherwise answers 404 (or 503) and returns nullopt.
+  std::optional<jobs::Job> VisibleJob(const Caller& caller, const std::string& id, httplib::Response& res) {
+    auto store = stores.Acquire();
+    if (!store.ok()) {
+      SendError(res, 503, store.status().message());
+      return std::nullopt;
+    }
+    auto job = (*store)->Get(id);
+    if (!job.ok()) {
+      SendError(res, 503, job.status().message());
+      return std::nullopt;
+    }
+    // Another tenant's export answers exactly as a missing one: its existence is not revealed.
+    if (!*job || (!caller.service && (*job)->tenant != caller.tenant)) {
+      SendError(res, 404, "no export " + id);
+      return std::nullopt;
+    }
+    return **job;
+  }
+
+  Json Describe(jobs::JobStore& store, const jobs::Job& job) {
+    jobs::RunHistory history;
+    if (job.state == jobs::JobState::kQueued || job.state == jobs::JobState::kRunning) {
+      auto h = store.History(job.tenant, job.report);
+      if (h.ok()) history = *h;
+    }
+    return JobJson(job, history, Now());
+  }
+
+  void Routes();
+  void PostExport(const httplib::Request& req, httplib::Response& res);
+  void ListExports(const httplib::Request& req, httplib::Response& res);
+  void GetExport(const httplib::Request& req, httplib::Response& res);
+  void CancelExport(const httplib::Request& req, httplib::Response& res);
+  void Download(const httplib::Request& req, httplib::Response& res);
+  void Reports(const httplib::Request& req, httplib::Response& res);
+};
+
+void Server::Impl::Routes() {
+  http.set_payload_max_length(options.max_body);
+  http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    if (res.status == 413) {
+      SendError(res, 413, "the body is too large");
+    } else if (res.status == 404) {
+      SendError(res, 404, "no such path");
+    } else {
+      SendError(res, res.status, "the request failed (HTTP " + std::to_string(res.status) + ")");
+    }
+  });
+  http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr e) {
+    std::string what = "internal error";
+    try {
+      if (e) std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      what += std::string(": ") + x.what();
+    } catch (...) {
+    }
+    SendError(res, 500, what);
+  });
+  http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Cache-Control", "no-store");
+  });
+
+  for (const WebAsset& asset : WebAssets()) {
+    const std::string path(asset.path);
+    http.Get(path == "/index.html" ? "/" : path, [asset](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'");
+      res.set_content(std::string(asset.body), std::string(asset.content_type).c_str());
+    });
+  }
+  http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    auto store = stores.Acquire();
+    Status s = store.ok() ? (*store)->Ping() : store.status();
+    if (!s.ok()) return SendError(res, 503, s.message());
+    SendJson(res, 200, Json{{"status", "ok"}});
+  });
+  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    auto store = stores.Acquire();
+    Result<jobs::QueueCounts> counts = store.ok() ? (*store)->Counts() : Result<jobs::QueueCounts>(store.status());
+    if (!counts.ok()) return SendError(res, 503, counts.status().message());
+    res.set_content(MetricsText(*counts, metrics.Snapshot()), "text/plain; version=0.0.4");
+  });
+  http.Get("/api/v1/reports", [this](const auto& req, auto& res) { Reports(req, res); });
+  http.Post("/api/v1/exports", [this](const auto& req, auto& res) { PostExport(req, res); });
+  http.Get("/api/v1/exports", [this](const auto& req, auto& res) { ListExports(req, res); });
+  http.Get(R"(/api/v1/exports/([0-9a-f]{32}))", [this](const auto& req, auto& res) { GetExport(req, res); });
+  http.Delete(R"(/api/v1/exports/([0-9a-f]{32}))", [this](const auto& req, auto& res) { CancelExport(req, res); });
+  http.Get(R"(/api/v1/exports/([0-9a-f]{32})/file)", [this](const auto& req, auto& res) { Download(req, res); });
+}
+
+void Server::Impl::Reports(const httplib::Request& req, httplib::Response& res) {
+  auto caller = Authenticate(req, res);
+  if (!caller) return;
+  Json list = Json::array();
+  for (const ReportSpec& r : project.reports) {
+    Json params = Json::array();
+    for (const ParamSpec& p : r.params) {
+      const bool tenant = p.name == project.tenant_param;
+      Json param;
+      param["name"] = p.name;
+      param["type"] = std::string(ParamTypeName(p.type));
+      param["required"] = !p.default_value.has_value();
+      param["default"] = p.default_value ? Json(*p.default_value) : Json(nullptr);
+      param["tenant"] = tenant;
+      params.push_back(param);
+    }
+    list.push_back(Json{{"name", r.name}, {"title", r.title}, {"params", params}});
+  }
+  Json body;
+  body["tenant_param"] = project.tenant_param;
+  body["tenant"] = caller->service ? Json(nullptr) : Json(caller->tenant);
+  body["reports"] = list;
+  SendJson(res, 200, body);
+}
+
+void Server::Impl::PostExport(const httplib::Request& req, httplib::Response& res) {
+  auto caller = Authenticate(req, res);
+  if (!caller) return;
+  ParsedExportRequest parsed = ParseExportRequest(project, *caller, req.body, options.max_attempts);
+  if (!parsed.ok) return SendError(res, parsed.error.status, parsed.error.message, parsed.error.field);
+  auto store = stores.Acquire();
+  if (!store.ok()) return SendError(res, 503, store.status().message());
+  auto queued = (*store)->Enqueue(parsed.request, Now());
+  if (!queued.ok()) return SendError(res, 503, queued.status().message());
+  pool.Wake();
+  Json body = Describe(**store, queued->job);
+  body["deduplicated"] = queued->deduplicated;
+  res.set_header("Location", "/api/v1/exports/" + queued->job.id);
+  SendJson(res, 202, body);
+}
+
+void Server::Impl::ListExports(const httplib::Request& req, httplib::Response& res) {
+  auto caller = Authenticate(req, res);
+  if (!caller) return;
+  int limit = 100;
+  if (req.has_param("limit")) {
+    const std::string text = req.get_param_value("limit");
+    int n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 500) {
+      return SendError(res, 400, "limit: expected a whole number from 1 to 500", "limit");
+    }
+    limit = n;
+  }
+  std::string tenant = caller->tenant;
+  if (req.has_param("tenant")) {
+    if (!caller->service) return SendError(res, 403, "tenant: only a service key may name a tenant", "tenant");
+    tenant = req.get_param_value("tenant");
+  }
+  auto store = stores.Acquire();
+  if (!store.ok()) return SendError(res, 503, store.status().message());
+  auto jobs = (*store)->List(tenant, limit);
+  if (!jobs.ok()) return SendError(res, 503, jobs.status().message());
+  Json list = Json::array();
+  for (const jobs::Job& job : *jobs) list.push_back(Describe(**store, job));
+  SendJson(res, 200, Json{{"exports", list}});
+}
+
+void Server::Impl::GetExport(const httplib::Request& req, httplib::Response& res) {
+  auto caller = Authenticate(req, res);
+  if (!caller) return;
+  auto job = VisibleJob(*caller, req.matches[1], res);
+  if (!job) return;
+  auto store = stores.Acquire();
+  if (!store.ok()) return SendError(res, 503, store.status().message());
+  SendJson(res, 200, Describe(**store, *job));
+}
+
+void Server::Impl::CancelExport(const httplib::Request& req, httplib::Response& res) {
+  auto caller = Authenticate(req, res);
+  if (!caller) return;
+  auto job = VisibleJob(*caller, req.matches[1], res);
+  if (!job) return;
+  if (job->state != jobs::JobState::kQueued && job->state != jobs::JobState::kRunning) {
+    return SendError(res, 409, std::string("the export is already ") + jobs::JobStateName(job->state));
+  }
+  auto store = stores.Acquire();
+  if (!store.ok()) return SendError(res, 503, store.status().message());
+  auto cancelled = (*store)->Cancel(job->id, Now());
+  if (!cancelled.ok()) return SendError(res, 503, cancelled.status().message());
+  pool.CancelLocal(job->id);
+  // A running export stops when its query does: wait for that (briefly) so the answer is final.
+  const auto until = std::chrono::steady_clock::now() + options.cancel_wait;
+  std::optional<jobs::Job> now = *cancelled;
+  while (now && now->state == jobs::JobState::kRunning && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto again = (*store)->Get(job->id);
+    if (!again.ok()) break;
+    now = *again;
+  }
+  if (!now) return SendError(res, 404, "no export " + job->id);
+  SendJson(res, 200, Describe(**store, *now));
+}
+
+void Server::Impl::Download(const httplib::Request& req, httplib::Response& res) {
+  auto caller = Authenticate(req, res);
+  if (!caller) return;
+  auto job = VisibleJob(*caller, req.matches[1], res);
+  if (!job) return;
+  if (job->state != jobs::JobState::kDone) {
+    return SendError(res, 409, std::string("the export is ") + jobs::JobStateName(job->state) + ", not done");
+  }
+  if (job->expired || job->file.empty()) return SendError(res, 410, "the file has expired; start the export again");
+  const std::string path = (fs::path(options.workers.files) / job->file).string();
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0) close(fd);
+    return SendError(res, 410, "the file is gone from the files folder; start the export again");
+  }
+  auto owner = std::shared_ptr<int>(new int(fd), [](int* f) {
+    close(*f);
+    delete f;
+  });
+  const bool csv = job->format == "csv";
+  res.set_header("Content-Disposition", "attachment; filename=\"" + DownloadName(*job) + "\"");
+  res.set_header("Accept-Ranges", "bytes");
+  res.set_content_provider(
+      static_cast<size_t>(st.st_size),
+      csv ? "text/csv; charset=utf-8" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+      [owner](size_t offset, size_t length, httplib::DataSink& sink) {
+        char buffer[64 * 1024];
+        while (length > 0) {
+          const ssize_t n = pread(*owner, buffer, std::min(length, sizeof buffer), static_cast<off_t>(offset));
+          if (n <= 0) return false;
+          if (!sink.write(buffer, static_cast<size_t>(n))) return false;
+          offset += static_cast<size_t>(n);
+          length -= static_cast<size_t>(n);
+        }
+        return true;
+      });
+}
+
+Server::Server(const Project& project, ServeOptions options) : impl_(new Impl(project, std::move(options))) {}
+
+Server::~Server() {
+  Stop();
+}
+
+Status Server::Start() {
+  auto keys = KeyRing::FromProject(impl_->project);
+  if (!keys.ok()) return keys.status();
+  impl_->keys = std::move(*keys);
+  std::error_code ec;
+  fs::create_directories(impl_->options.workers.files, ec);
+  if (ec) return Status::Io("cannot make the files folder " + impl_->options.workers.files + ": " + ec.message());
+  auto store = impl_->stores.Acquire();  // opens the store (and makes its tables) once, up front
+  if (!store.ok()) return store.status();
+  impl_->Routes();
+  const ServeOptions& o = impl_->options;
+  if (o.port == 0) {
+    impl_->bound_port = impl_->http.bind_to_any_port(o.host);
+    if (impl_->bound_port <= 0) return Status::Io("cannot listen on " + o.host);
+  } else {
+    if (!impl_->http.bind_to_port(o.host, o.port)) {
+      return Status::Io("cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                        " (in use, or not an address here)");
+    }
+    impl_->bound_port = o.port;
+  }
+  return impl_->pool.Start();
+}
+
+Status Server::Run() {
+  if (!impl_->http.listen_after_bind()) return Status::Io("the server stopped listening");
+  return Status::Ok();
+}
+
+void Server::Stop() {
+  std::lock_guard lock(impl_->stop_mu);
+  impl_->http.stop();
+  impl_->pool.Stop();
+}
+
+int Server::port() const {
+  return impl_->bound_port;
+}
+
+}  // namespace strata::server
