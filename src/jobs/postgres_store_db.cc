@@ -82,14 +82,33 @@ class PostgresStoreDb : public StoreDb {
     return changed != nullptr && *changed != '\0' ? std::stoll(changed) : int64_t{0};
   }
 
-  Status Begin() override { return Simple("BEGIN"); }
-  Status Commit() override { return Simple("COMMIT"); }
+  Status Begin() override {
+    STRATA_RETURN_IF_ERROR(Reconnect());
+    notify_ = false;
+    return Simple("BEGIN");
+  }
+  Status BeginClaim() override {
+    STRATA_RETURN_IF_ERROR(Reconnect());
+    notify_ = false;
+    return Simple("BEGIN; SELECT pg_advisory_xact_lock(7365427)");
+  }
+  Status Commit() override {
+    const bool notify = notify_;
+    notify_ = false;
+    return Simple(notify ? std::string("NOTIFY ") + kChannel + "; COMMIT" : std::string("COMMIT"));
+  }
   void Rollback() override {
     if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) PgResultPtr(PQexec(conn_.get(), "ROLLBACK"));
   }
   // Any constant: every Strata process takes the same lock for the length of a claim.
   Status LockClaims() override { return Simple("SELECT pg_advisory_xact_lock(7365427)"); }
-  Status Notify() override { return Simple(std::string("NOTIFY ") + kChannel); }
+  Status Notify() override {
+    if (PQtransactionStatus(conn_.get()) == PQTRANS_INTRANS) {
+      notify_ = true;  // sent with the COMMIT: one round trip fewer
+      return Status::Ok();
+    }
+    return Simple(std::string("NOTIFY ") + kChannel);
+  }
 
   void WaitForWork(std::chrono::milliseconds timeout) override {
     if (!Reconnect().ok() || (!listening_ && !Simple(std::string("LISTEN ") + kChannel).ok())) {
@@ -148,6 +167,7 @@ class PostgresStoreDb : public StoreDb {
   std::string description_;
   std::unordered_map<std::string, std::string> prepared_;
   bool listening_ = false;
+  bool notify_ = false;
 };
 
 }  // namespace

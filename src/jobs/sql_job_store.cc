@@ -74,8 +74,8 @@ Job JobFromRow(const SqlRow& r) {
 
 // Runs body inside a write transaction; rolls back when it fails.
 template <typename T, typename Body>
-Result<T> InTransaction(StoreDb& db, Body body) {
-  Status begun = db.Begin();
+Result<T> InTransaction(StoreDb& db, Body body, bool claim = false) {
+  Status begun = claim ? db.BeginClaim() : db.Begin();
   if (!begun.ok()) return begun;
   Result<T> result = body();
   if (!result.ok()) {
@@ -111,6 +111,12 @@ class SqlJobStore : public JobStore {
           STRATA_RETURN_IF_ERROR(db_->Notify());
           auto got = db_->Exec(std::string("SELECT ") + kJobColumns + " FROM strata_jobs WHERE id = ?", {id}, &rows);
           if (!got.ok()) return got.status();
+          if (rows.empty()) return Status::Database("job store " + db_->description() + ": the new job vanished");
+          auto tenant = db_->Exec(
+              "INSERT INTO strata_job_tenants (tenant, last_claim, first_seen, queued) VALUES (?, 0, ?, 1) "
+              "ON CONFLICT (tenant) DO UPDATE SET queued = strata_job_tenants.queued + 1",
+              {request.tenant, JobFromRow(rows[0]).seq});
+          if (!tenant.ok()) return tenant.status();
         } else {
           auto got = db_->Exec(std::string("SELECT ") + kJobColumns +
                                    " FROM strata_jobs WHERE dedupe_key = ? AND state IN ('queued', 'running')",
@@ -149,54 +155,53 @@ class SqlJobStore : public JobStore {
   }
 
   Result<std::optional<Job>> Claim(const ClaimOptions& o) override {
-    return InTransaction<std::optional<Job>>(*db_, [&]() -> Result<std::optional<Job>> {
-      STRATA_RETURN_IF_ERROR(db_->LockClaims());
-      // Take back the jobs of workers whose lease ran out (killed, stopped, cut off).
-      auto reaped = db_->Exec(
-          "UPDATE strata_jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END, "
-          "finished_at = CASE WHEN attempt >= max_attempts THEN ? ELSE 0 END, run_after = ?, lease_owner = NULL, "
-          "error = 'attempt ' || attempt || ' of ' || max_attempts || ' stopped: its worker (' || "
-          "coalesce(lease_owner, 'unknown') || ') lost its lease' WHERE state = 'running' AND lease_until < ?",
-          {o.now, o.now, o.now});
-      if (!reaped.ok()) return reaped.status();
-      std::vector<SqlRow> rows;
-      auto counted = db_->Exec("SELECT count(*) FROM strata_jobs WHERE state = 'running'", {}, &rows);
-      if (!counted.ok()) return counted.status();
-      if (rows.empty() || Int(rows[0][0]) >= o.max_running) return std::optional<Job>();
-      // The tenant with room that was served least recently, then its oldest job.
-      rows.clear();
-      auto tenant = db_->Exec(
-          "SELECT q.tenant FROM (SELECT tenant, min(seq) AS first FROM strata_jobs WHERE state = 'queued' AND "
-          "run_after <= ? GROUP BY tenant) q LEFT JOIN strata_job_tenants t ON t.tenant = q.tenant "
-          "WHERE (SELECT count(*) FROM strata_jobs r WHERE r.state = 'running' AND r.tenant = q.tenant) < ? "
-          "ORDER BY coalesce(t.last_claim, 0), q.first LIMIT 1",
-          {o.now, int64_t{o.tenant_limit}}, &rows);
-      if (!tenant.ok()) return tenant.status();
-      if (rows.empty()) return std::optional<Job>();
-      const std::string chosen = rows[0][0].value_or("");
-      rows.clear();
-      auto job = db_->Exec(std::string("SELECT id FROM strata_jobs WHERE tenant = ? AND state = 'queued' AND "
-                                       "run_after <= ? ORDER BY seq LIMIT 1") +
-                               db_->ForUpdateSkipLocked(),
-                           {chosen, o.now}, &rows);
-      if (!job.ok()) return job.status();
-      if (rows.empty()) return std::optional<Job>();
-      const std::string id = rows[0][0].value_or("");
-      rows.clear();
-      auto claimed = db_->Exec(std::string("UPDATE strata_jobs SET state = 'running', attempt = attempt + 1, "
-                                           "lease_owner = ?, lease_until = ?, started_at = ?, row_count = 0, "
-                                           "byte_count = 0 WHERE id = ? RETURNING ") +
-                                   kJobColumns,
-                               {o.worker, o.now + o.lease.count(), o.now, id}, &rows);
-      if (!claimed.ok()) return claimed.status();
-      auto served = db_->Exec(
-          "INSERT INTO strata_job_tenants (tenant, last_claim) VALUES (?, (SELECT coalesce(max(last_claim), 0) + 1 "
-          "FROM strata_job_tenants)) ON CONFLICT (tenant) DO UPDATE SET last_claim = excluded.last_claim",
-          {chosen});
-      if (!served.ok()) return served.status();
-      if (rows.empty()) return std::optional<Job>();
-      return std::optional<Job>(JobFromRow(rows[0]));
-    });
+    auto claimed = InTransaction<std::optional<Job>>(
+        *db_,
+        [&]() -> Result<std::optional<Job>> {
+          // Take back the jobs of workers whose lease ran out (killed, stopped, cut off); a store
+          // looks at most twice a second, which is soon enough for leases of seconds.
+          if (o.now - last_reap_ >= 500 || o.now < last_reap_) {
+            last_reap_ = o.now;
+            STRATA_RETURN_IF_ERROR(Reap(o.now));
+          }
+          // The tenants with queued work and room under their limit, least recently served first,
+          // while the global cap allows one more.
+          std::vector<SqlRow> tenants;
+          auto found = db_->Exec(
+              "SELECT tenant FROM strata_job_tenants WHERE queued > 0 AND running < ? AND (SELECT "
+              "coalesce(sum(running), 0) FROM strata_job_tenants) < ? ORDER BY last_claim, first_seen LIMIT 16",
+              {int64_t{o.tenant_limit}, int64_t{o.max_running}}, &tenants);
+          if (!found.ok()) return found.status();
+          // A tenant whose queued jobs all wait for a retry's backoff has none to give: try the next.
+          for (const SqlRow& t : tenants) {
+            const std::string tenant = t[0].value_or("");
+            std::vector<SqlRow> rows;
+            auto job = db_->Exec(std::string("SELECT id FROM strata_jobs WHERE tenant = ? AND state = 'queued' AND "
+                                             "run_after <= ? ORDER BY seq LIMIT 1") +
+                                     db_->ForUpdateSkipLocked(),
+                                 {tenant, o.now}, &rows);
+            if (!job.ok()) return job.status();
+            if (rows.empty()) continue;
+            const std::string id = rows[0][0].value_or("");
+            rows.clear();
+            auto updated = db_->Exec(std::string("UPDATE strata_jobs SET state = 'running', attempt = attempt + 1, "
+                                                 "lease_owner = ?, lease_until = ?, started_at = ?, row_count = 0, "
+                                                 "byte_count = 0 WHERE id = ? RETURNING ") +
+                                         kJobColumns,
+                                     {o.worker, o.now + o.lease.count(), o.now, id}, &rows);
+            if (!updated.ok()) return updated.status();
+            if (rows.empty()) continue;
+            auto served = db_->Exec(
+                "UPDATE strata_job_tenants SET last_claim = ?, queued = queued - 1, running = running + 1 "
+                "WHERE tenant = ?",
+                {o.now, tenant});
+            if (!served.ok()) return served.status();
+            return std::optional<Job>(JobFromRow(rows[0]));
+          }
+          return std::optional<Job>();
+        },
+        /*claim=*/true);
+    return claimed;
   }
 
   Result<LeaseState> Heartbeat(const std::string& id, int attempt, int64_t rows_so_far, int64_t bytes,
@@ -255,6 +260,12 @@ class SqlJobStore : public JobStore {
       }
       if (!changed.ok()) return changed.status();
       if (*changed == 0) return false;
+      const bool requeued = out.kind == Outcome::Kind::kRetry || out.kind == Outcome::Kind::kReleased;
+      auto counted = db_->Exec(
+          "UPDATE strata_job_tenants SET running = running - 1, queued = queued + ? WHERE tenant = (SELECT tenant "
+          "FROM strata_jobs WHERE id = ?)",
+          {int64_t{requeued ? 1 : 0}, id});
+      if (!counted.ok()) return counted.status();
       STRATA_RETURN_IF_ERROR(db_->Notify());
       return true;
     });
@@ -267,6 +278,13 @@ class SqlJobStore : public JobStore {
           "error = 'cancelled before it started' WHERE id = ? AND state = 'queued'",
           {now, id});
       if (!queued.ok()) return queued.status();
+      if (*queued == 1) {
+        auto counted = db_->Exec(
+            "UPDATE strata_job_tenants SET queued = queued - 1 WHERE tenant = (SELECT tenant FROM strata_jobs "
+            "WHERE id = ?)",
+            {id});
+        if (!counted.ok()) return counted.status();
+      }
       auto running = db_->Exec("UPDATE strata_jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'", {id});
       if (!running.ok()) return running.status();
       return true;
@@ -351,7 +369,28 @@ class SqlJobStore : public JobStore {
   const std::string& description() const override { return db_->description(); }
 
  private:
+  // REQUIRES: inside a claim's transaction.
+  Status Reap(int64_t now) {
+    std::vector<SqlRow> rows;
+    auto reaped = db_->Exec(
+        "UPDATE strata_jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END, "
+        "finished_at = CASE WHEN attempt >= max_attempts THEN CAST(? AS BIGINT) ELSE 0 END, run_after = ?, "
+        "lease_owner = NULL, error = 'attempt ' || attempt || ' of ' || max_attempts || ' stopped: its worker (' || "
+        "coalesce(lease_owner, 'unknown') || ') lost its lease' WHERE state = 'running' AND lease_until < ? "
+        "RETURNING tenant, state",
+        {now, now, now}, &rows);
+    if (!reaped.ok()) return reaped.status();
+    for (const SqlRow& r : rows) {
+      auto counted =
+          db_->Exec("UPDATE strata_job_tenants SET running = running - 1, queued = queued + ? WHERE tenant = ?",
+                    {int64_t{r[1].value_or("") == "queued" ? 1 : 0}, r[0].value_or("")});
+      if (!counted.ok()) return counted.status();
+    }
+    return Status::Ok();
+  }
+
   std::unique_ptr<StoreDb> db_;
+  int64_t last_reap_ = INT64_MIN / 2;
 };
 
 }  // namespace

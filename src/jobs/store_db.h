@@ -31,10 +31,15 @@ class StoreDb {
   // A write transaction. On SQLite it takes the write lock at once (BEGIN IMMEDIATE), which also
   // serializes claims; on PostgreSQL LockClaims() does that with an advisory lock.
   virtual Status Begin() = 0;
+  // Begin() and LockClaims() in one round trip where the database allows it.
+  virtual Status BeginClaim() {
+    STRATA_RETURN_IF_ERROR(Begin());
+    return LockClaims();
+  }
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
   virtual Status LockClaims() = 0;
-  // Tells other processes that work was queued or freed (PostgreSQL: NOTIFY, sent at commit).
+  // Tells other processes that work was queued or freed (PostgreSQL: NOTIFY, sent with the commit).
   virtual Status Notify() = 0;
   virtual void WaitForWork(std::chrono::milliseconds timeout) = 0;
   // " FOR UPDATE SKIP LOCKED" where the database has it, else "".
@@ -72,8 +77,13 @@ inline std::string JobTablesSql(bool postgres) {
          " WHERE state IN ('queued', 'running');"
          "CREATE INDEX IF NOT EXISTS strata_jobs_state ON strata_jobs (state, tenant, seq);"
          "CREATE INDEX IF NOT EXISTS strata_jobs_tenant ON strata_jobs (tenant, seq);"
+         // One row per tenant that ever queued a job. queued and running count its jobs in those
+         // states (kept in the same transactions as the jobs), so that a claim reads this small
+         // table instead of the jobs. Round robin: in order of the last claim (0: never), then of
+         // the tenant's first job. No index but the key: its updates stay HOT, the table small.
          "CREATE TABLE IF NOT EXISTS strata_job_tenants (tenant TEXT PRIMARY KEY, last_claim " +
-         i + " NOT NULL);";
+         i + " NOT NULL DEFAULT 0, first_seen " + i + " NOT NULL, queued " + i + " NOT NULL DEFAULT 0, running " + i +
+         " NOT NULL DEFAULT 0);";
 }
 
 }  // namespace strata::jobs
