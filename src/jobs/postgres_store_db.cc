@@ -41,6 +41,18 @@ class PostgresStoreDb : public StoreDb {
       : conn_(std::move(conn)), description_(std::move(description)) {}
 
   Result<int64_t> Exec(const std::string& sql, const std::vector<SqlArg>& args, std::vector<SqlRow>* rows) override {
+    // A statement on its own (no transaction open) that finds the connection broken, by a server
+    // restart since the last call, is tried once more on a new one: nothing of it was done.
+    const bool alone = PQtransactionStatus(conn_.get()) == PQTRANS_IDLE;
+    Result<int64_t> result = ExecOnce(sql, args, rows);
+    if (!result.ok() && alone && PQstatus(conn_.get()) == CONNECTION_BAD) {
+      if (rows != nullptr) rows->clear();
+      result = ExecOnce(sql, args, rows);
+    }
+    return result;
+  }
+
+  Result<int64_t> ExecOnce(const std::string& sql, const std::vector<SqlArg>& args, std::vector<SqlRow>* rows) {
     STRATA_RETURN_IF_ERROR(Reconnect());
     auto found = prepared_.find(sql);
     if (found == prepared_.end()) {
@@ -82,16 +94,8 @@ class PostgresStoreDb : public StoreDb {
     return changed != nullptr && *changed != '\0' ? std::stoll(changed) : int64_t{0};
   }
 
-  Status Begin() override {
-    STRATA_RETURN_IF_ERROR(Reconnect());
-    notify_ = false;
-    return Simple("BEGIN");
-  }
-  Status BeginClaim() override {
-    STRATA_RETURN_IF_ERROR(Reconnect());
-    notify_ = false;
-    return Simple("BEGIN; SELECT pg_advisory_xact_lock(7365427)");
-  }
+  Status Begin() override { return BeginWith("BEGIN"); }
+  Status BeginClaim() override { return BeginWith("BEGIN; SELECT pg_advisory_xact_lock(7365427)"); }
   Status Commit() override {
     const bool notify = notify_;
     notify_ = false;
@@ -132,6 +136,17 @@ class PostgresStoreDb : public StoreDb {
   const std::string& description() const override { return description_; }
 
  private:
+  // As Exec: a broken connection found by the BEGIN is replaced once.
+  Status BeginWith(const char* sql) {
+    notify_ = false;
+    STRATA_RETURN_IF_ERROR(Reconnect());
+    Status s = Simple(sql);
+    if (!s.ok() && PQstatus(conn_.get()) == CONNECTION_BAD) {
+      STRATA_RETURN_IF_ERROR(Reconnect());
+      s = Simple(sql);
+    }
+    return s;
+  }
   // A server restart breaks the connection: reconnect once per call, as the queue must outlive it.
   Status Reconnect() {
     if (PQstatus(conn_.get()) == CONNECTION_OK) return Status::Ok();

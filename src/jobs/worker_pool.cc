@@ -368,6 +368,11 @@ void WorkerPool::Sweep(JobStore& store) {
     const bool ours = (name.size() > 33 && name[32] == '-') ||
                       (name.size() > 34 && name[0] == '.' && name[33] == '-' && name.ends_with(".partial"));
     if (!ours || keep.count(name) != 0 || !entry.is_regular_file(ec)) continue;
+    // A queued or running job's files are not orphans, however old: a long query writes nothing
+    // for minutes, and a re-run attempt may still be writing.
+    auto job = store.Get(name.substr(name[0] == '.' ? 1 : 0, 32));
+    if (!job.ok()) return;
+    if (*job && ((*job)->state == JobState::kQueued || (*job)->state == JobState::kRunning)) continue;
     struct stat st {};
     if (stat(entry.path().c_str(), &st) != 0) continue;
     if (std::chrono::system_clock::from_time_t(st.st_mtime) > old_enough) continue;

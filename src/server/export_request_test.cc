@@ -63,9 +63,8 @@ TEST_F(ExportRequestTest, AGoodRequestGetsTheKeysTenantAndTheDefaults) {
   ASSERT_EQ(p.request.params.size(), 3u);
   EXPECT_EQ(p.request.params[1], (std::pair<std::string, std::string>{"since", "2024-01-01"}));
   // The same request spelled differently is the same job: defaults given, numbers as strings.
-  ParsedExportRequest same =
-      Parse(R"({"report":"orders","format":"xlsx","params":{"limit":"10","since":"2024-01-01","tenant_id":7}})",
-            tenant_);
+  ParsedExportRequest same = Parse(
+      R"({"report":"orders","format":"xlsx","params":{"limit":"10","since":"2024-01-01","tenant_id":7}})", tenant_);
   ASSERT_TRUE(same.ok) << same.error.message;
   EXPECT_EQ(same.request.dedupe_key, p.request.dedupe_key);
   ParsedExportRequest csv = Parse(R"({"report":"orders","format":"csv","params":{"limit":10}})", tenant_);
@@ -100,8 +99,11 @@ TEST_F(ExportRequestTest, EveryBadInputNamesItsField) {
 }
 
 TEST_F(ExportRequestTest, HostileBytesNeverCrashAndAreRefused) {
-  const std::string bodies[] = {std::string("\xff\xfe{}", 4), std::string("{\"report\":\"\xc3\x28\"}"),
-                                std::string(1, '\0'), "", "{\"report\":\"orders\",\"params\":{\"limit\":1e999}}",
+  const std::string bodies[] = {std::string("\xff\xfe{}", 4),
+                                std::string("{\"report\":\"\xc3\x28\"}"),
+                                std::string(1, '\0'),
+                                "",
+                                "{\"report\":\"orders\",\"params\":{\"limit\":1e999}}",
                                 "{\"report\":\"orders\",\"params\":{\"limit\":99999999999999999999}}"};
   for (const std::string& body : bodies) {
     ParsedExportRequest p = Parse(body, tenant_);

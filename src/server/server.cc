@@ -69,6 +69,58 @@ class StorePool {
   std::vector<std::unique_ptr<jobs::JobStore>> idle_;
 };
 
+// A Range header against a file of size bytes (RFC 9110, 14.2). One range is honoured (clamped to
+// the file); several, or a malformed header, are ignored and the whole file is sent, as the RFC
+// allows. A first byte at or past the end is unsatisfiable (416).
+struct ByteRange {
+  bool partial = false;
+  bool unsatisfiable = false;
+  uint64_t first = 0;
+  uint64_t last = 0;  // inclusive
+};
+
+ByteRange ParseRange(const std::string& header, uint64_t size) {
+  ByteRange r;
+  const std::string prefix = "bytes=";
+  if (header.compare(0, prefix.size(), prefix) != 0 || header.find(',') != std::string::npos) return r;
+  const std::string spec = header.substr(prefix.size());
+  const size_t dash = spec.find('-');
+  if (dash == std::string::npos) return r;
+  auto number = [](const std::string& text, uint64_t* out) {
+    if (text.empty()) return false;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+    return ec == std::errc() && end == text.data() + text.size();
+  };
+  uint64_t a = 0;
+  uint64_t b = 0;
+  const std::string left = spec.substr(0, dash);
+  const std::string right = spec.substr(dash + 1);
+  if (left.empty()) {  // the last b bytes
+    if (!number(right, &b) || b == 0) {
+      r.unsatisfiable = !right.empty() && b == 0 && number(right, &b);
+      return r;
+    }
+    if (size == 0) {
+      r.unsatisfiable = true;
+      return r;
+    }
+    r.partial = true;
+    r.first = b >= size ? 0 : size - b;
+    r.last = size - 1;
+    return r;
+  }
+  if (!number(left, &a)) return r;
+  if (!right.empty() && (!number(right, &b) || b < a)) return r;
+  if (a >= size) {
+    r.unsatisfiable = true;
+    return r;
+  }
+  r.partial = true;
+  r.first = a;
+  r.last = right.empty() || b >= size ? size - 1 : b;
+  return r;
+}
+
 void SendError(httplib::Response& res, int status, const std::string& message, const std::string& field = "") {
   Json body;
   body["error"] = message;
@@ -334,19 +386,41 @@ void Server::Impl::Download(const httplib::Request& req, httplib::Response& res)
     delete f;
   });
   const bool csv = job->format == "csv";
-  res.set_header("Content-Disposition", "attachment; filename=\"" + DownloadName(*job) + "\"");
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  ByteRange range = ParseRange(req.get_header_value("Range"), size);
+  // The library (cpp-httplib 0.11) applies Range itself without checking it against the size: it
+  // promises bytes past the end and wraps below zero. Ranges are answered here instead, so the
+  // parsed ones it keeps in the request are dropped; the request object is the server's own,
+  // not const, so this is well defined.
+  const_cast<httplib::Request&>(req).ranges.clear();
   res.set_header("Accept-Ranges", "bytes");
+  if (range.unsatisfiable) {
+    res.set_header("Content-Range", "bytes */" + std::to_string(size));
+    return SendError(res, 416, "the range is outside the file's " + std::to_string(size) + " bytes");
+  }
+  res.set_header("Content-Disposition", "attachment; filename=\"" + DownloadName(*job) + "\"");
+  uint64_t first = 0;
+  uint64_t length = size;
+  res.status = 200;
+  if (range.partial) {
+    first = range.first;
+    length = range.last - range.first + 1;
+    res.status = 206;
+    res.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
+                                        std::to_string(size));
+  }
   res.set_content_provider(
-      static_cast<size_t>(st.st_size),
+      static_cast<size_t>(length),
       csv ? "text/csv; charset=utf-8" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-      [owner](size_t offset, size_t length, httplib::DataSink& sink) {
+      [owner, first](size_t offset, size_t want, httplib::DataSink& sink) {
         char buffer[64 * 1024];
-        while (length > 0) {
-          const ssize_t n = pread(*owner, buffer, std::min(length, sizeof buffer), static_cast<off_t>(offset));
+        uint64_t at = first + offset;
+        while (want > 0) {
+          const ssize_t n = pread(*owner, buffer, std::min(want, sizeof buffer), static_cast<off_t>(at));
           if (n <= 0) return false;
           if (!sink.write(buffer, static_cast<size_t>(n))) return false;
-          offset += static_cast<size_t>(n);
-          length -= static_cast<size_t>(n);
+          at += static_cast<uint64_t>(n);
+          want -= static_cast<size_t>(n);
         }
         return true;
       });
