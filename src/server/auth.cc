@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cctype>
+
 namespace strata::server {
 
 std::string Sha256Hex(std::string_view data) {
@@ -70,8 +72,12 @@ Result<KeyRing> KeyRing::FromProject(const Project& project) {
 }
 
 std::optional<Caller> KeyRing::Authenticate(std::string_view authorization) const {
-  constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.size() <= kBearer.size() || authorization.substr(0, kBearer.size()) != kBearer) return std::nullopt;
+  // The scheme's name is case-insensitive (RFC 9110, 11.1).
+  constexpr std::string_view kBearer = "bearer ";
+  if (authorization.size() <= kBearer.size()) return std::nullopt;
+  for (size_t k = 0; k < kBearer.size(); ++k) {
+    if (std::tolower(static_cast<unsigned char>(authorization[k])) != kBearer[k]) return std::nullopt;
+  }
   std::string_view key = authorization.substr(kBearer.size());
   while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
   if (key.empty()) return std::nullopt;
