@@ -111,7 +111,10 @@ int RunServe(const ServeArgs& args) {
   server::Server server(*project, options);
   SignalWatcher signals([&server] { server.Stop(); });
   Status started = server.Start();
-  if (!started.ok()) return Fail(started);
+  if (!started.ok()) {
+    if (started.code() == Status::Code::kCancelled) return kExitOk;  // a signal during start-up
+    return Fail(started);
+  }
   if (!args.quiet) {
     LogLine("serving " + project->config_path + " on http://" + options.host + ":" + std::to_string(server.port()) +
             "/ (jobs in " + RedactUrl(w.jobs_url) + ", reports on " + RedactUrl(db.url) + ", " +

@@ -217,7 +217,11 @@ TEST_P(JobStoreTest, RetryWaitsForItsBackoffAndReleaseDoesNotCountAnAttempt) {
   ASSERT_TRUE(*store_->Finish(j.id, 2, release, 10100));
   auto third = Claim(10200);
   ASSERT_TRUE(third);
-  EXPECT_EQ(third->attempt, 2) << "a shutdown counted as an attempt";
+  // The attempt number grows (it fences the old holder and names the file); the job got one
+  // attempt more instead, so the shutdown cost it none.
+  EXPECT_EQ(third->attempt, 3);
+  EXPECT_EQ(third->max_attempts, 4);
+  EXPECT_FALSE(*store_->Finish(j.id, 2, Done("stale"), 10300)) << "the released attempt still holds the job";
 }
 
 TEST_P(JobStoreTest, CancelQueuedAndRunning) {
@@ -239,6 +243,48 @@ TEST_P(JobStoreTest, CancelQueuedAndRunning) {
   ASSERT_TRUE(*store_->Finish(running.id, 1, cancelled, 2200));
   EXPECT_EQ((*store_->Get(running.id))->state, JobState::kCancelled);
   EXPECT_FALSE(Claim(3000)) << "a cancelled job was claimed";
+}
+
+TEST_P(JobStoreTest, AJobBeingCancelledIsNeverQueuedAgainNorReused) {
+  Job j = Enqueue("1", "a");
+  auto c = Claim(2000);
+  ASSERT_TRUE(store_->Cancel(j.id, 2100).ok());
+  // The same request now is a new job: the old one is on its way out.
+  Job fresh = Enqueue("1", "a", 2150);
+  EXPECT_NE(fresh.id, j.id);
+  // The attempt then fails with a database error: a retry would run a cancelled export again.
+  Outcome retry;
+  retry.kind = Outcome::Kind::kRetry;
+  retry.run_after = 2200;
+  ASSERT_TRUE(*store_->Finish(j.id, c->attempt, retry, 2200));
+  EXPECT_EQ((*store_->Get(j.id))->state, JobState::kCancelled);
+  auto next = Claim(3000);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->id, fresh.id);
+  EXPECT_FALSE(Claim(3000));
+}
+
+TEST_P(JobStoreTest, ManyTenantsInBackoffDoNotStarveAReadyOne) {
+  // 40 tenants whose only job waits for a retry's backoff, served before tenant "z".
+  for (int k = 0; k < 40; ++k) {
+    Job j = Enqueue("t" + std::to_string(k), "a", 1000 + k);
+    auto c = Claim(2000 + k, 1, 1000);
+    ASSERT_TRUE(c);
+    Outcome retry;
+    retry.kind = Outcome::Kind::kRetry;
+    retry.run_after = 1000000;
+    ASSERT_TRUE(*store_->Finish(c->id, c->attempt, retry, 2000 + k));
+  }
+  // Tenant "z" was served after all of them, so it comes last in the round robin.
+  Enqueue("z", "first", 3000);
+  auto served = Claim(3000, 1, 1000);
+  ASSERT_TRUE(served);
+  ASSERT_EQ(served->tenant, "z");
+  ASSERT_TRUE(*store_->Finish(served->id, served->attempt, Done("f"), 3001));
+  Job ready = Enqueue("z", "a", 5000);
+  auto c = Claim(6000, 1, 1000);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->id, ready.id);
 }
 
 TEST_P(JobStoreTest, ExpireHistoryAndCounts) {

@@ -188,8 +188,11 @@ class PostgresStoreDb : public StoreDb {
 }  // namespace
 
 Result<std::unique_ptr<StoreDb>> OpenPostgresStoreDb(const std::string& conninfo) {
-  const char* keys[] = {"application_name", "connect_timeout", "client_encoding", "dbname", nullptr};
-  const char* values[] = {"strata jobs", "10", "UTF8", conninfo.c_str(), nullptr};
+  // Keepalives, as for the reports' connections: a store server that vanished without closing the
+  // connection must fail the heartbeat in seconds, not hang it until the leases run out.
+  const char* keys[] = {"application_name",    "connect_timeout",  "client_encoding", "keepalives", "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "dbname",          nullptr};
+  const char* values[] = {"strata jobs", "10", "UTF8", "1", "10", "5", "3", conninfo.c_str(), nullptr};
   PgConnPtr conn(PQconnectdbParams(keys, values, 1));
   const std::string description = RedactUrl(conninfo);
   if (conn == nullptr) return Status::Database("cannot open the job store " + description + ": out of memory");

@@ -118,9 +118,10 @@ class SqlJobStore : public JobStore {
               {request.tenant, JobFromRow(rows[0]).seq});
           if (!tenant.ok()) return tenant.status();
         } else {
-          auto got = db_->Exec(std::string("SELECT ") + kJobColumns +
-                                   " FROM strata_jobs WHERE dedupe_key = ? AND state IN ('queued', 'running')",
-                               {request.dedupe_key}, &rows);
+          auto got = db_->Exec(
+              std::string("SELECT ") + kJobColumns +
+                  " FROM strata_jobs WHERE dedupe_key = ? AND state IN ('queued', 'running') AND cancel_requested = 0",
+              {request.dedupe_key}, &rows);
           if (!got.ok()) return got.status();
         }
         if (rows.empty()) return std::optional<Enqueued>();
@@ -166,39 +167,44 @@ class SqlJobStore : public JobStore {
           }
           // The tenants with queued work and room under their limit, least recently served first,
           // while the global cap allows one more.
-          std::vector<SqlRow> tenants;
-          auto found = db_->Exec(
-              "SELECT tenant FROM strata_job_tenants WHERE queued > 0 AND running < ? AND (SELECT "
-              "coalesce(sum(running), 0) FROM strata_job_tenants) < ? ORDER BY last_claim, first_seen LIMIT 16",
-              {int64_t{o.tenant_limit}, int64_t{o.max_running}}, &tenants);
-          if (!found.ok()) return found.status();
-          // A tenant whose queued jobs all wait for a retry's backoff has none to give: try the next.
-          for (const SqlRow& t : tenants) {
-            const std::string tenant = t[0].value_or("");
-            std::vector<SqlRow> rows;
-            auto job = db_->Exec(std::string("SELECT id FROM strata_jobs WHERE tenant = ? AND state = 'queued' AND "
-                                             "run_after <= ? ORDER BY seq LIMIT 1") +
-                                     db_->ForUpdateSkipLocked(),
-                                 {tenant, o.now}, &rows);
-            if (!job.ok()) return job.status();
-            if (rows.empty()) continue;
-            const std::string id = rows[0][0].value_or("");
-            rows.clear();
-            auto updated = db_->Exec(std::string("UPDATE strata_jobs SET state = 'running', attempt = attempt + 1, "
-                                                 "lease_owner = ?, lease_until = ?, started_at = ?, row_count = 0, "
-                                                 "byte_count = 0 WHERE id = ? RETURNING ") +
-                                         kJobColumns,
-                                     {o.worker, o.now + o.lease.count(), o.now, id}, &rows);
-            if (!updated.ok()) return updated.status();
-            if (rows.empty()) continue;
-            auto served = db_->Exec(
-                "UPDATE strata_job_tenants SET last_claim = ?, queued = queued - 1, running = running + 1 "
-                "WHERE tenant = ?",
-                {o.now, tenant});
-            if (!served.ok()) return served.status();
-            return std::optional<Job>(JobFromRow(rows[0]));
+          // A tenant whose queued jobs all wait for a retry's backoff has none to give: try the next,
+          // a page of them at a time, so that no number of such tenants starves the others.
+          constexpr int64_t kPage = 16;
+          for (int64_t offset = 0;; offset += kPage) {
+            std::vector<SqlRow> tenants;
+            auto found = db_->Exec(
+                "SELECT tenant FROM strata_job_tenants WHERE queued > 0 AND running < ? AND (SELECT "
+                "coalesce(sum(running), 0) FROM strata_job_tenants) < ? ORDER BY last_claim, first_seen, tenant "
+                "LIMIT ? OFFSET ?",
+                {int64_t{o.tenant_limit}, int64_t{o.max_running}, kPage, offset}, &tenants);
+            if (!found.ok()) return found.status();
+            for (const SqlRow& t : tenants) {
+              const std::string tenant = t[0].value_or("");
+              std::vector<SqlRow> rows;
+              auto job = db_->Exec(std::string("SELECT id FROM strata_jobs WHERE tenant = ? AND state = 'queued' AND "
+                                               "run_after <= ? ORDER BY seq LIMIT 1") +
+                                       db_->ForUpdateSkipLocked(),
+                                   {tenant, o.now}, &rows);
+              if (!job.ok()) return job.status();
+              if (rows.empty()) continue;
+              const std::string id = rows[0][0].value_or("");
+              rows.clear();
+              auto updated = db_->Exec(std::string("UPDATE strata_jobs SET state = 'running', attempt = attempt + 1, "
+                                                   "lease_owner = ?, lease_until = ?, started_at = ?, row_count = 0, "
+                                                   "byte_count = 0 WHERE id = ? RETURNING ") +
+                                           kJobColumns,
+                                       {o.worker, o.now + o.lease.count(), o.now, id}, &rows);
+              if (!updated.ok()) return updated.status();
+              if (rows.empty()) continue;
+              auto served = db_->Exec(
+                  "UPDATE strata_job_tenants SET last_claim = ?, queued = queued - 1, running = running + 1 "
+                  "WHERE tenant = ?",
+                  {o.now, tenant});
+              if (!served.ok()) return served.status();
+              return std::optional<Job>(JobFromRow(rows[0]));
+            }
+            if (static_cast<int64_t>(tenants.size()) < kPage) return std::optional<Job>();
           }
-          return std::optional<Job>();
         },
         /*claim=*/true);
     return claimed;
@@ -218,8 +224,13 @@ class SqlJobStore : public JobStore {
 
   Result<bool> Finish(const std::string& id, int attempt, const Outcome& out, int64_t now) override {
     return InTransaction<bool>(*db_, [&]() -> Result<bool> {
-      const std::string fence = " WHERE id = ? AND attempt = ? AND state = 'running'";
+      // Every update is fenced by the attempt, and returns the state it left, so that the tenant's
+      // counters follow. A job someone asked to cancel is not queued again: it ends cancelled.
+      const std::string fence = " WHERE id = ? AND attempt = ? AND state = 'running' RETURNING state";
+      const std::string requeue = "CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END";
+      const std::string ended_if_cancelled = "CASE WHEN cancel_requested = 1 THEN CAST(? AS BIGINT) ELSE 0 END";
       const SqlArg error = out.error.empty() ? SqlArg(nullptr) : SqlArg(out.error);
+      std::vector<SqlRow> rows;
       Result<int64_t> changed = int64_t{0};
       switch (out.kind) {
         case Outcome::Kind::kDone:
@@ -227,44 +238,43 @@ class SqlJobStore : public JobStore {
               "UPDATE strata_jobs SET state = 'done', file = ?, row_count = ?, byte_count = ?, "
               "finished_at = ?, expires_at = ?, lease_owner = NULL, error = NULL" +
                   fence,
-              {out.file, out.rows, out.bytes, now, out.expires_at, id, int64_t{attempt}});
+              {out.file, out.rows, out.bytes, now, out.expires_at, id, int64_t{attempt}}, &rows);
           break;
         case Outcome::Kind::kRetry:
-          changed = db_->Exec(
-              "UPDATE strata_jobs SET state = 'queued', run_after = ?, error = ?, "
-              "lease_owner = NULL" +
-                  fence,
-              {out.run_after, error, id, int64_t{attempt}});
+          changed = db_->Exec("UPDATE strata_jobs SET state = " + requeue + ", finished_at = " + ended_if_cancelled +
+                                  ", run_after = ?, error = ?, lease_owner = NULL" + fence,
+                              {now, out.run_after, error, id, int64_t{attempt}}, &rows);
           break;
         case Outcome::Kind::kFailed:
           changed = db_->Exec(
               "UPDATE strata_jobs SET state = 'failed', finished_at = ?, error = ?, "
               "row_count = ?, byte_count = ?, lease_owner = NULL" +
                   fence,
-              {now, error, out.rows, out.bytes, id, int64_t{attempt}});
+              {now, error, out.rows, out.bytes, id, int64_t{attempt}}, &rows);
           break;
         case Outcome::Kind::kCancelled:
           changed = db_->Exec(
               "UPDATE strata_jobs SET state = 'cancelled', finished_at = ?, error = ?, "
               "row_count = ?, byte_count = ?, lease_owner = NULL" +
                   fence,
-              {now, error, out.rows, out.bytes, id, int64_t{attempt}});
+              {now, error, out.rows, out.bytes, id, int64_t{attempt}}, &rows);
           break;
         case Outcome::Kind::kReleased:
-          changed = db_->Exec(
-              "UPDATE strata_jobs SET state = 'queued', attempt = attempt - 1, run_after = ?, "
-              "lease_owner = NULL, error = ?" +
-                  fence,
-              {now, error, id, int64_t{attempt}});
+          // The attempt number keeps growing (it is the fencing token and names the file); the
+          // job gets one attempt more instead, so a shutdown costs it none.
+          changed =
+              db_->Exec("UPDATE strata_jobs SET state = " + requeue + ", finished_at = " + ended_if_cancelled +
+                            ", max_attempts = max_attempts + 1, run_after = ?, lease_owner = NULL, error = ?" + fence,
+                        {now, now, error, id, int64_t{attempt}}, &rows);
           break;
       }
       if (!changed.ok()) return changed.status();
-      if (*changed == 0) return false;
-      const bool requeued = out.kind == Outcome::Kind::kRetry || out.kind == Outcome::Kind::kReleased;
+      if (rows.empty()) return false;
+      const bool queued = rows[0][0].value_or("") == "queued";
       auto counted = db_->Exec(
           "UPDATE strata_job_tenants SET running = running - 1, queued = queued + ? WHERE tenant = (SELECT tenant "
           "FROM strata_jobs WHERE id = ?)",
-          {int64_t{requeued ? 1 : 0}, id});
+          {int64_t{queued ? 1 : 0}, id});
       if (!counted.ok()) return counted.status();
       STRATA_RETURN_IF_ERROR(db_->Notify());
       return true;
@@ -273,20 +283,22 @@ class SqlJobStore : public JobStore {
 
   Result<std::optional<Job>> Cancel(const std::string& id, int64_t now) override {
     auto done = InTransaction<bool>(*db_, [&]() -> Result<bool> {
-      auto queued = db_->Exec(
-          "UPDATE strata_jobs SET state = 'cancelled', finished_at = ?, "
-          "error = 'cancelled before it started' WHERE id = ? AND state = 'queued'",
-          {now, id});
-      if (!queued.ok()) return queued.status();
-      if (*queued == 1) {
-        auto counted = db_->Exec(
-            "UPDATE strata_job_tenants SET queued = queued - 1 WHERE tenant = (SELECT tenant FROM strata_jobs "
-            "WHERE id = ?)",
-            {id});
+      // One statement, so that a job moving from running to queued meanwhile cannot slip between
+      // a check for "queued" and one for "running" (PostgreSQL re-checks the row it waited for).
+      std::vector<SqlRow> rows;
+      auto changed = db_->Exec(
+          "UPDATE strata_jobs SET cancel_requested = CASE WHEN state = 'running' THEN 1 ELSE cancel_requested END, "
+          "finished_at = CASE WHEN state = 'queued' THEN CAST(? AS BIGINT) ELSE finished_at END, "
+          "error = CASE WHEN state = 'queued' THEN 'cancelled before it started' ELSE error END, "
+          "state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END "
+          "WHERE id = ? AND state IN ('queued', 'running') RETURNING state, tenant",
+          {now, id}, &rows);
+      if (!changed.ok()) return changed.status();
+      if (!rows.empty() && rows[0][0].value_or("") == "cancelled") {
+        auto counted =
+            db_->Exec("UPDATE strata_job_tenants SET queued = queued - 1 WHERE tenant = ?", {rows[0][1].value_or("")});
         if (!counted.ok()) return counted.status();
       }
-      auto running = db_->Exec("UPDATE strata_jobs SET cancel_requested = 1 WHERE id = ? AND state = 'running'", {id});
-      if (!running.ok()) return running.status();
       return true;
     });
     if (!done.ok()) return done.status();
@@ -373,8 +385,9 @@ class SqlJobStore : public JobStore {
   Status Reap(int64_t now) {
     std::vector<SqlRow> rows;
     auto reaped = db_->Exec(
-        "UPDATE strata_jobs SET state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END, "
-        "finished_at = CASE WHEN attempt >= max_attempts THEN CAST(? AS BIGINT) ELSE 0 END, run_after = ?, "
+        "UPDATE strata_jobs SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN attempt >= "
+        "max_attempts THEN 'failed' ELSE 'queued' END, finished_at = CASE WHEN attempt >= max_attempts OR "
+        "cancel_requested = 1 THEN CAST(? AS BIGINT) ELSE 0 END, run_after = ?, "
         "lease_owner = NULL, error = 'attempt ' || attempt || ' of ' || max_attempts || ' stopped: its worker (' || "
         "coalesce(lease_owner, 'unknown') || ') lost its lease' WHERE state = 'running' AND lease_until < ? "
         "RETURNING tenant, state",

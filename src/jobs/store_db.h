@@ -73,8 +73,8 @@ inline std::string JobTablesSql(bool postgres) {
          " NOT NULL DEFAULT 0, finished_at " + i + " NOT NULL DEFAULT 0, expires_at " + i +
          " NOT NULL DEFAULT 0, file TEXT, expired " + i +
          " NOT NULL DEFAULT 0, error TEXT);"
-         "CREATE UNIQUE INDEX IF NOT EXISTS strata_jobs_active ON strata_jobs (dedupe_key)"
-         " WHERE state IN ('queued', 'running');"
+         "CREATE UNIQUE INDEX IF NOT EXISTS strata_jobs_same_request ON strata_jobs (dedupe_key)"
+         " WHERE state IN ('queued', 'running') AND cancel_requested = 0;"
          "CREATE INDEX IF NOT EXISTS strata_jobs_state ON strata_jobs (state, tenant, seq);"
          "CREATE INDEX IF NOT EXISTS strata_jobs_tenant ON strata_jobs (tenant, seq);"
          // One row per tenant that ever queued a job. queued and running count its jobs in those

@@ -40,7 +40,12 @@ void WorkerPool::Log(const std::string& line) const {
 
 void WorkerPool::Sleep(std::chrono::milliseconds d) {
   std::unique_lock lock(mu_);
-  wake_.wait_for(lock, d, [&] { return stopping_.load(); });
+  wake_.wait_for(lock, d, [&] { return closing_; });
+}
+
+bool WorkerPool::closing() {
+  std::lock_guard lock(mu_);
+  return closing_;
 }
 
 Status WorkerPool::Start() {
@@ -80,18 +85,23 @@ void WorkerPool::CancelLocal(const std::string& id) {
 }
 
 void WorkerPool::Stop() {
-  if (stopping_.exchange(true)) {
-    for (std::thread& t : threads_) {
-      if (t.joinable()) t.join();
+  if (!stopping_.exchange(true)) {
+    std::vector<std::shared_ptr<Running>> runs;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [id, run] : running_) runs.push_back(run);
     }
-    return;
+    for (auto& run : runs) run->Stop(StopReason::kShutdown);
+    wake_.notify_all();
   }
-  std::vector<std::shared_ptr<Running>> runs;
+  // The workers first: until their jobs are released, the heartbeats must go on renewing them.
+  for (size_t k = 0; k < threads_.size() && k < static_cast<size_t>(options_.workers); ++k) {
+    if (threads_[k].joinable()) threads_[k].join();
+  }
   {
     std::lock_guard lock(mu_);
-    for (auto& [id, run] : running_) runs.push_back(run);
+    closing_ = true;
   }
-  for (auto& run : runs) run->Stop(StopReason::kShutdown);
   wake_.notify_all();
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
@@ -115,7 +125,8 @@ void WorkerPool::WorkerLoop(int index, JobStore* store) {
     auto job = store->Claim(claim);
     if (!job.ok()) {
       Log("cannot take a job: " + job.status().message());
-      Sleep(options_.poll);
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, options_.poll, [&] { return stopping_.load(); });
       continue;
     }
     if (!*job) {
@@ -147,6 +158,9 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
     std::lock_guard lock(mu_);
     running_[job.id] = run;
   }
+  // Stop() may have looked at running_ while this job was being claimed: it sets stopping_ before
+  // it looks, so checking after registering catches it.
+  if (stopping_) run->Stop(StopReason::kShutdown);
   const auto started = std::chrono::steady_clock::now();
   const std::string what = "job " + job.id + " (" + job.report + ", tenant " + job.tenant + ", attempt " +
                            std::to_string(job.attempt) + "/" + std::to_string(job.max_attempts) + ")";
@@ -276,7 +290,16 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
     held = store.Finish(job.id, job.attempt, outcome, Now());
     if (held.ok()) break;
     Log(what + ": cannot record its end yet: " + held.status().message());
-    Sleep(options_.lease / 10);
+    std::this_thread::sleep_for(options_.lease / 10);  // not Sleep(): a shutdown must not skip this
+  }
+  if (held.ok() && !*held) {
+    // An earlier try may have committed although its answer was lost (the connection broke during
+    // the COMMIT): then the job already says what this attempt did, and its file is the job's.
+    auto now = store.Get(job.id);
+    if (now.ok() && *now && (*now)->attempt == job.attempt && (*now)->state != JobState::kRunning &&
+        (outcome.kind != Outcome::Kind::kDone || (*now)->file == outcome.file)) {
+      held = true;
+    }
   }
   if (!held.ok() || !*held) {
     if (!written.empty()) {
@@ -309,7 +332,7 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
 }
 
 void WorkerPool::HeartbeatLoop(JobStore* store) {
-  while (!stopping_) {
+  while (!closing()) {
     Sleep(options_.heartbeat);
     std::vector<std::shared_ptr<Running>> runs;
     {
@@ -333,14 +356,14 @@ void WorkerPool::HeartbeatLoop(JobStore* store) {
 }
 
 void WorkerPool::ListenLoop(JobStore* store) {
-  while (!stopping_) {
+  while (!closing()) {
     store->WaitForWork(std::min(options_.poll, std::chrono::milliseconds(1000)));
     Wake();
   }
 }
 
 void WorkerPool::JanitorLoop(JobStore* store) {
-  while (!stopping_) {
+  while (!closing()) {
     Sweep(*store);
     Sleep(options_.sweep);
   }

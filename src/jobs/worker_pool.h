@@ -89,14 +89,16 @@ class WorkerPool {
   void Sweep(JobStore& store);
   int64_t Now() const;
   void Log(const std::string& line) const;
-  void Sleep(std::chrono::milliseconds d);  // returns early when stopping
+  void Sleep(std::chrono::milliseconds d);  // returns early when closing
+  bool closing();
 
   const Project& project_;
   WorkerOptions options_;
   RunMetrics* metrics_;
   std::vector<std::unique_ptr<JobStore>> stores_;
   std::vector<std::thread> threads_;
-  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopping_{false};  // workers: take no more jobs, release the running ones
+  bool closing_ = false;               // guarded by mu_: the heartbeat, listen and janitor threads end
   std::mutex mu_;
   std::condition_variable wake_;
   uint64_t wakes_ = 0;                                       // guarded by mu_

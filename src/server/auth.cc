@@ -54,6 +54,7 @@ Result<KeyRing> KeyRing::FromProject(const Project& project) {
     key.caller.service = k.service;
     if (!k.service) {
       if (!k.tenant) return Status::Config(where + ": give tenant = ... or role = \"service\"");
+      if (k.tenant->empty()) return Status::Config(where + ": tenant is empty; a key acts for one named tenant");
       if (tenant_spec == nullptr) {
         key.caller.tenant = *k.tenant;
       } else {

@@ -123,15 +123,16 @@ ParsedExportRequest ParseExportRequest(const Project& project, const Caller& cal
   r.report = report->name;
   r.format = format;
   r.max_attempts = max_attempts;
-  std::string key = report->name + '\n' + format;
+  // The request as a JSON array: unlike text joined by separators, no two requests spell the same.
+  Json key = Json::array({report->name, format});
   for (size_t k = 0; k < report->sql.names.size() && k < values->size(); ++k) {
     const std::string& param = report->sql.names[k];
     const std::string& text = (*values)[k].text;
     if (param == project.tenant_param) r.tenant = text;
     r.params.emplace_back(param, text);
-    key += '\n' + param + '=' + text;
+    key.push_back(Json::array({param, text}));
   }
-  r.dedupe_key = Sha256Hex(key);
+  r.dedupe_key = Sha256Hex(key.dump());
   return out;
 }
 

@@ -148,7 +148,9 @@ struct Server::Impl {
   jobs::WorkerPool pool;
   httplib::Server http;
   int bound_port = 0;
-  std::mutex stop_mu;  // Stop() may come from a signal thread and from the main thread
+  std::mutex stop_mu;        // Stop() may come from a signal thread, during Start() or Run()
+  bool stopped = false;      // guarded by stop_mu
+  bool run_started = false;  // guarded by stop_mu
 
   int64_t Now() const {
     if (options.workers.now_ms) return options.workers.now_ms();
@@ -453,16 +455,30 @@ Status Server::Start() {
     }
     impl_->bound_port = o.port;
   }
+  // A Stop() that came first (a signal during start-up) wins: no workers are started.
+  std::lock_guard lock(impl_->stop_mu);
+  if (impl_->stopped) return Status::Cancelled("stopped while starting");
   return impl_->pool.Start();
 }
 
 Status Server::Run() {
+  {
+    std::lock_guard lock(impl_->stop_mu);
+    if (impl_->stopped) return Status::Ok();
+    impl_->run_started = true;
+  }
   if (!impl_->http.listen_after_bind()) return Status::Io("the server stopped listening");
   return Status::Ok();
 }
 
 void Server::Stop() {
   std::lock_guard lock(impl_->stop_mu);
+  const bool first = !impl_->stopped;
+  impl_->stopped = true;
+  // The library ignores stop() between bind and listen: wait (briefly) until Run() listens.
+  for (int k = 0; first && impl_->run_started && !impl_->http.is_running() && k < 500; ++k) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   impl_->http.stop();
   impl_->pool.Stop();
 }

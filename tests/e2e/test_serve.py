@@ -924,17 +924,19 @@ class CrashRecoveryTest(ServeTest):
         self.assertEqual(code, 0, "\n".join(s.log()))
         self.assertLess(time.monotonic() - stopping, 5)
         s.wait_log(r"job " + job["id"] + r" .* released for another worker", timeout=5)
+        # Back in the queue, and the stop cost no attempt: the job got one more (the attempt
+        # number itself keeps growing: it fences the stopped worker and names the file).
         row = self.store_row("stopped", job["id"])
-        self.assertEqual((row["state"], row["attempt"]), ("queued", 0))
+        self.assertEqual((row["state"], row["attempt"], row["max_attempts"]), ("queued", 1, 4))
         self.assertEqual(files_of(files, job["id"]), ([], []))
         self.speed_up(project)
 
         again, _ = self.serve("stopped", *self.FLAGS, project=project)
         done = again.wait_state(job["id"], ("done", "failed", "cancelled"), timeout=60)
         self.assertEqual(done["state"], "done", done)
-        self.assertEqual(done["attempt"], 1)
-        self.assertEqual(len(again.find_log(r"job " + job["id"] + r" \(.*attempt 1/3\) started on ")), 1)
-        self.check_file(files, job["id"], 1, self.ROWS)
+        self.assertEqual(done["attempt"], 2)
+        self.assertEqual(len(again.find_log(r"job " + job["id"] + r" \(.*attempt 2/4\) started on ")), 1)
+        self.check_file(files, job["id"], 2, self.ROWS)
 
 
 class JanitorTest(ServeTest):
