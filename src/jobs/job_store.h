@@ -99,7 +99,7 @@ struct Outcome {
     kRetry,      // a transient failure: queued again at run_after (error says why)
     kFailed,     // a permanent failure, or the last attempt failed
     kCancelled,  // a cancel request was honoured
-    kReleased,   // the worker is shutting down: queued again at once, this attempt not counted
+    kReleased,   // the worker is shutting down: queued again at once, with one attempt more
   };
   Kind kind = Kind::kDone;
   std::string file;

@@ -129,9 +129,12 @@ class PostgresStoreDb : public StoreDb {
   }
 
   const char* ForUpdateSkipLocked() const override { return " FOR UPDATE SKIP LOCKED"; }
+  bool HasClaimFunction() const override { return true; }
+  bool HasFinishFunction() const override { return true; }
   Status CreateSchema() override {
     // Two processes starting at once must not race on CREATE ... IF NOT EXISTS.
-    return Simple("BEGIN; SELECT pg_advisory_xact_lock(7365428); " + JobTablesSql(true) + " COMMIT");
+    return Simple("BEGIN; SELECT pg_advisory_xact_lock(7365428); " + JobTablesSql(true) + ClaimFunctionSql() +
+                  FinishFunctionSql() + " COMMIT");
   }
   const std::string& description() const override { return description_; }
 

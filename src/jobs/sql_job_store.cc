@@ -156,15 +156,24 @@ class SqlJobStore : public JobStore {
   }
 
   Result<std::optional<Job>> Claim(const ClaimOptions& o) override {
+    const bool reap = o.now - last_reap_ >= 500 || o.now < last_reap_;
+    if (reap) last_reap_ = o.now;
+    if (db_->HasClaimFunction()) {
+      std::vector<SqlRow> rows;
+      auto claimed = db_->Exec(std::string("SELECT ") + kJobColumns + " FROM strata_claim(?, ?, ?, ?, ?, ?)",
+                               {o.worker, o.now, static_cast<int64_t>(o.lease.count()), int64_t{o.tenant_limit},
+                                int64_t{o.max_running}, std::string(reap ? "true" : "false")},
+                               &rows);
+      if (!claimed.ok()) return claimed.status();
+      if (rows.empty()) return std::optional<Job>();
+      return std::optional<Job>(JobFromRow(rows[0]));
+    }
     auto claimed = InTransaction<std::optional<Job>>(
         *db_,
         [&]() -> Result<std::optional<Job>> {
           // Take back the jobs of workers whose lease ran out (killed, stopped, cut off); a store
           // looks at most twice a second, which is soon enough for leases of seconds.
-          if (o.now - last_reap_ >= 500 || o.now < last_reap_) {
-            last_reap_ = o.now;
-            STRATA_RETURN_IF_ERROR(Reap(o.now));
-          }
+          if (reap) STRATA_RETURN_IF_ERROR(Reap(o.now));
           // The tenants with queued work and room under their limit, least recently served first,
           // while the global cap allows one more.
           // A tenant whose queued jobs all wait for a retry's backoff has none to give: try the next,
@@ -223,6 +232,17 @@ class SqlJobStore : public JobStore {
   }
 
   Result<bool> Finish(const std::string& id, int attempt, const Outcome& out, int64_t now) override {
+    if (db_->HasFinishFunction()) {
+      static const char* kKinds[] = {"done", "retry", "failed", "cancelled", "released"};
+      std::vector<SqlRow> rows;
+      auto finished = db_->Exec(
+          "SELECT strata_finish(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {id, int64_t{attempt}, std::string(kKinds[static_cast<int>(out.kind)]), out.file, out.rows, out.bytes, now,
+           out.expires_at, out.run_after, out.error.empty() ? SqlArg(nullptr) : SqlArg(out.error)},
+          &rows);
+      if (!finished.ok()) return finished.status();
+      return !rows.empty();
+    }
     return InTransaction<bool>(*db_, [&]() -> Result<bool> {
       // Every update is fenced by the attempt, and returns the state it left, so that the tenant's
       // counters follow. A job someone asked to cancel is not queued again: it ends cancelled.

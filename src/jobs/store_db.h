@@ -42,6 +42,13 @@ class StoreDb {
   // Tells other processes that work was queued or freed (PostgreSQL: NOTIFY, sent with the commit).
   virtual Status Notify() = 0;
   virtual void WaitForWork(std::chrono::milliseconds timeout) = 0;
+  // True on PostgreSQL, where a claim is one call of the strata_claim() function (ClaimFunctionSql)
+  // instead of the statements SqlJobStore sends one by one: the claim lock is then held for no
+  // client round trip, which is what lets claims keep up with the fastest peer queues.
+  virtual bool HasClaimFunction() const { return false; }
+  // True on PostgreSQL, where Finish is one call of strata_finish() (FinishFunctionSql), for the
+  // same reason: one round trip instead of four.
+  virtual bool HasFinishFunction() const { return false; }
   // " FOR UPDATE SKIP LOCKED" where the database has it, else "".
   virtual const char* ForUpdateSkipLocked() const = 0;
   // Creates the tables and indexes when missing.
@@ -75,7 +82,10 @@ inline std::string JobTablesSql(bool postgres) {
          " NOT NULL DEFAULT 0, error TEXT);"
          "CREATE UNIQUE INDEX IF NOT EXISTS strata_jobs_same_request ON strata_jobs (dedupe_key)"
          " WHERE state IN ('queued', 'running') AND cancel_requested = 0;"
-         "CREATE INDEX IF NOT EXISTS strata_jobs_state ON strata_jobs (state, tenant, seq);"
+         // Partial: a job leaves these indexes when it ends, so the many finished jobs cost the
+         // queue nothing, and ending a job inserts no index entry for them.
+         "CREATE INDEX IF NOT EXISTS strata_jobs_ready ON strata_jobs (tenant, seq) WHERE state = 'queued';"
+         "CREATE INDEX IF NOT EXISTS strata_jobs_leased ON strata_jobs (lease_until) WHERE state = 'running';"
          "CREATE INDEX IF NOT EXISTS strata_jobs_tenant ON strata_jobs (tenant, seq);"
          // One row per tenant that ever queued a job. queued and running count its jobs in those
          // states (kept in the same transactions as the jobs), so that a claim reads this small
@@ -84,6 +94,97 @@ inline std::string JobTablesSql(bool postgres) {
          "CREATE TABLE IF NOT EXISTS strata_job_tenants (tenant TEXT PRIMARY KEY, last_claim " +
          i + " NOT NULL DEFAULT 0, first_seen " + i + " NOT NULL, queued " + i + " NOT NULL DEFAULT 0, running " + i +
          " NOT NULL DEFAULT 0);";
+}
+
+// PostgreSQL's claim, the same steps as SqlJobStore::Claim's statements: take back expired leases
+// (when asked), respect the global cap, then the tenants with room in round-robin order, each one's
+// oldest ready job.
+inline const char* ClaimFunctionSql() {
+  return R"sql(
+CREATE OR REPLACE FUNCTION strata_claim(p_worker text, p_now bigint, p_lease bigint, p_tenant_limit bigint,
+                                        p_max_running bigint, p_reap boolean) RETURNS SETOF strata_jobs
+LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  t record;
+  j text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7365427);
+  IF p_reap THEN
+    FOR r IN UPDATE strata_jobs SET
+        state = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN attempt >= max_attempts THEN 'failed'
+                     ELSE 'queued' END,
+        finished_at = CASE WHEN attempt >= max_attempts OR cancel_requested = 1 THEN p_now ELSE 0 END,
+        run_after = p_now, lease_owner = NULL,
+        error = 'attempt ' || attempt || ' of ' || max_attempts || ' stopped: its worker (' ||
+                coalesce(lease_owner, 'unknown') || ') lost its lease'
+      WHERE state = 'running' AND lease_until < p_now RETURNING tenant, state
+    LOOP
+      UPDATE strata_job_tenants SET running = running - 1,
+                                    queued = queued + CASE WHEN r.state = 'queued' THEN 1 ELSE 0 END
+        WHERE tenant = r.tenant;
+    END LOOP;
+  END IF;
+  IF (SELECT coalesce(sum(running), 0) FROM strata_job_tenants) >= p_max_running THEN
+    RETURN;
+  END IF;
+  FOR t IN SELECT tenant FROM strata_job_tenants WHERE queued > 0 AND running < p_tenant_limit
+           ORDER BY last_claim, first_seen, tenant
+  LOOP
+    SELECT id INTO j FROM strata_jobs WHERE tenant = t.tenant AND state = 'queued' AND run_after <= p_now
+      ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED;
+    IF FOUND THEN
+      UPDATE strata_job_tenants SET last_claim = p_now, queued = queued - 1, running = running + 1
+        WHERE tenant = t.tenant;
+      RETURN QUERY UPDATE strata_jobs SET state = 'running', attempt = attempt + 1, lease_owner = p_worker,
+          lease_until = p_now + p_lease, started_at = p_now, row_count = 0, byte_count = 0
+        WHERE id = j RETURNING *;
+      RETURN;
+    END IF;
+  END LOOP;
+END
+$$;
+)sql";
+}
+
+// PostgreSQL's Finish, the same updates as SqlJobStore::Finish's statements, fenced by the attempt.
+// p_kind is "done", "retry", "failed", "cancelled" or "released". Returns the state it left, or
+// nothing when the attempt no longer holds the job.
+inline const char* FinishFunctionSql() {
+  return R"sql(
+CREATE OR REPLACE FUNCTION strata_finish(p_id text, p_attempt bigint, p_kind text, p_file text, p_rows bigint,
+                                         p_bytes bigint, p_now bigint, p_expires_at bigint, p_run_after bigint,
+                                         p_error text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  s text;
+  tn text;
+  ended boolean := p_kind IN ('done', 'failed', 'cancelled');
+BEGIN
+  UPDATE strata_jobs SET
+      state = CASE WHEN ended THEN p_kind WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
+      file = CASE WHEN p_kind = 'done' THEN p_file ELSE file END,
+      row_count = CASE WHEN ended THEN p_rows ELSE row_count END,
+      byte_count = CASE WHEN ended THEN p_bytes ELSE byte_count END,
+      finished_at = CASE WHEN ended OR cancel_requested = 1 THEN p_now ELSE 0 END,
+      expires_at = CASE WHEN p_kind = 'done' THEN p_expires_at ELSE expires_at END,
+      run_after = CASE WHEN p_kind = 'retry' THEN p_run_after WHEN p_kind = 'released' THEN p_now
+                       ELSE run_after END,
+      max_attempts = max_attempts + CASE WHEN p_kind = 'released' THEN 1 ELSE 0 END,
+      lease_owner = NULL,
+      error = CASE WHEN p_kind = 'done' THEN NULL ELSE p_error END
+    WHERE id = p_id AND attempt = p_attempt AND state = 'running'
+    RETURNING state, tenant INTO s, tn;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  UPDATE strata_job_tenants SET running = running - 1, queued = queued + CASE WHEN s = 'queued' THEN 1 ELSE 0 END
+    WHERE tenant = tn;
+  PERFORM pg_notify('strata_jobs', '');
+  RETURN NEXT s;
+END
+$$;
+)sql";
 }
 
 }  // namespace strata::jobs
