@@ -22,6 +22,19 @@ MAX_CELL = 32767
 FORBIDDEN = {c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {0xFFFE, 0xFFFF}
 
 
+def fresh_database(name):
+    """A new, empty database on the test PostgreSQL server (dropped first if it exists); its URL."""
+    import psycopg2
+
+    con = psycopg2.connect(PG_URL)
+    con.autocommit = True
+    with con.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        cur.execute(f"CREATE DATABASE {name}")
+    con.close()
+    return re.sub(r"/[^/?]+(\?|$)", f"/{name}\\1", PG_URL, count=1) if "://" in PG_URL else PG_URL + f" dbname={name}"
+
+
 def run(*args, env=None, input=None, timeout=600):
     """Runs strata; returns (exit code, stdout, stderr) with text decoded leniently."""
     full_env = dict(os.environ)

@@ -13,21 +13,14 @@ import unittest
 
 import psycopg2
 
-from strata_e2e import PG_URL, TempDirTest, run
+from strata_e2e import PG_URL, TempDirTest, fresh_database, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLE = os.path.join(HERE, "..", "..", "examples", "admin-reports")
 
 
 def database(name):
-    """A fresh database on the test server; returns its URL."""
-    con = psycopg2.connect(PG_URL)
-    con.autocommit = True
-    with con.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {name}")
-        cur.execute(f"CREATE DATABASE {name}")
-    con.close()
-    return re.sub(r"/[^/?]+(\?|$)", f"/{name}\\1", PG_URL, count=1) if "://" in PG_URL else PG_URL + f" dbname={name}"
+    return fresh_database(name)
 
 
 def sql(url, statements):

@@ -21,7 +21,7 @@ import urllib.request
 
 import psycopg2
 
-from strata_e2e import PG_URL, STRATA
+from strata_e2e import PG_URL, STRATA, fresh_database
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -87,10 +87,6 @@ def wait_for(what, predicate, timeout=60, every=0.1):
     raise AssertionError("timed out waiting for " + what)
 
 
-def db_url(base, name):
-    return re.sub(r"/[^/?]+(\?|$)", f"/{name}\\1", base, count=1)
-
-
 class Servers:
     """strata serve processes on one project; stopped at the end of the test."""
 
@@ -137,13 +133,7 @@ class SharedQueueTest(unittest.TestCase):
         self.tmp = tempfile.mkdtemp(prefix="strata-serve-pg-")
         self.files = os.path.join(self.tmp, "exports")
         name = f"serve_pg_{os.getpid()}"
-        con = psycopg2.connect(PG_URL)
-        con.autocommit = True
-        with con.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name}")
-            cur.execute(f"CREATE DATABASE {name}")
-        con.close()
-        self.url = db_url(PG_URL, name)
+        self.url = fresh_database(name)
         self.addCleanup(self._drop, name)
         write_project(self.tmp, self.files)
         self.servers = Servers(self, self.tmp, self.url, self.url)
