@@ -97,7 +97,7 @@ int RunExport(const ExportArgs& args) {
     auto db = ChooseDatabase(args.database, &*project);
     url = db.url;
     url_origin = db.origin;
-    timeout = project->statement_timeout;
+    timeout = report->statement_timeout.value_or(project->statement_timeout);
     sheet_name = report->name;
     std::string tenant;
     for (size_t k = 0; k < report->sql.names.size(); ++k) {

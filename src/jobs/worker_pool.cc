@@ -225,7 +225,7 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
       } else {
         auto sink = MakeSink(sink_options, out->get());
         exporting::ExportOptions export_options;
-        export_options.execute.statement_timeout = project_.statement_timeout;
+        export_options.execute.statement_timeout = report->statement_timeout.value_or(project_.statement_timeout);
         export_options.on_progress = [&](const exporting::Progress& p) {
           run->rows = static_cast<int64_t>(p.rows);
           run->bytes = static_cast<int64_t>(p.bytes);

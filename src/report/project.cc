@@ -205,7 +205,7 @@ Status Loader::Params(ReportSpec* report, const toml::table& t) {
 Status Loader::Report(const std::string& name, const toml::node& node) {
   auto t = Table(node, "[reports." + name + "]");
   if (!t.ok()) return t.status();
-  STRATA_RETURN_IF_ERROR(CheckKeys(**t, "[reports." + name + "]", {"title", "sql", "execution", "tenants", "params"}));
+  STRATA_RETURN_IF_ERROR(CheckKeys(**t, "[reports." + name + "]", {"title", "sql", "execution", "tenants", "params", "statement_timeout"}));
   ReportSpec report;
   report.name = name;
   report.title = name;
@@ -232,6 +232,11 @@ Status Loader::Report(const std::string& name, const toml::node& node) {
     } else {
       return Error(*exec, "execution must be \"simple\" or \"prepared\", not '" + *s + "'");
     }
+  }
+  if (const toml::node* timeout = (*t)->get("statement_timeout")) {
+    auto d = Duration(*timeout, "reports." + name + ".statement_timeout");
+    if (!d.ok()) return d.status();
+    report.statement_timeout = *d;
   }
   if (const toml::node* tenants = (*t)->get("tenants")) {
     auto list = TenantList(*tenants);

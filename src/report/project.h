@@ -37,6 +37,8 @@ struct ReportSpec {
   std::vector<ParamSpec> params;  // in declaration order
   Execution execution = Execution::kSimple;
   std::optional<ParsedSql> tenants;  // this report's own tenant list, if any
+  // This report's own statement timeout ([reports.X] statement_timeout); the project's when absent.
+  std::optional<std::chrono::milliseconds> statement_timeout;
 
   const ParamSpec* FindParam(std::string_view param) const;
 };

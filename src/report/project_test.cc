@@ -50,6 +50,7 @@ list = "select id, 1 from admins"
 title = "R"
 sql = "reports/r.sql"
 execution = "prepared"
+statement_timeout = "250ms"
 
 [reports.r.params]
 admin_id = { type = "bigint" }
@@ -81,6 +82,7 @@ TEST_F(ProjectTest, LoadsEverySection) {
   const ReportSpec& r = p->reports[0];
   EXPECT_EQ(r.title, "R");
   EXPECT_EQ(r.execution, Execution::kPrepared);
+  EXPECT_EQ(r.statement_timeout, std::chrono::milliseconds(250));
   ASSERT_EQ(r.params.size(), 2u);
   EXPECT_EQ(r.params[1].default_value, "2024-01-01");
   EXPECT_EQ(p->check.repetitions, 7);

@@ -42,6 +42,12 @@ sql = "sleepy.sql"
 [reports.sleepy.params]
 tenant_id = {{ type = "bigint" }}
 seconds = {{ type = "numeric", default = "30" }}
+[reports.sleepy_limited]
+sql = "sleepy.sql"
+statement_timeout = "1s"
+[reports.sleepy_limited.params]
+tenant_id = {{ type = "bigint" }}
+seconds = {{ type = "numeric", default = "30" }}
 [serve]
 files = "{files}"
 [[serve.keys]]
@@ -171,6 +177,18 @@ class SharedQueueTest(unittest.TestCase):
             n = cur.fetchone()[0]
         con.close()
         return n
+
+    def test_a_reports_statement_timeout_fails_the_export_without_retrying(self):
+        a = self.servers.start("--retry-backoff", "100ms")
+        id = self.post(a.port, "sleepy_limited", tenant_id=1, seconds=30)
+        started = time.time()
+        done = wait_for("the export to end",
+                        lambda: (lambda j: j if j["state"] in ("done", "failed") else None)(job(a.port, id)), timeout=30)
+        self.assertEqual(done["state"], "failed", done)
+        self.assertEqual(done["attempt"], 1, "a timeout was retried")
+        self.assertIn("timeout", done["error"].lower())
+        self.assertLess(time.time() - started, 15)
+        wait_for("the query to leave the database", lambda: self.sleeping() == 0, timeout=5)
 
     def test_worker_killed_mid_export_another_finishes_it_once(self):
         a = self.servers.start("--lease", "2s", "--workers", "1")
