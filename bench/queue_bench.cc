@@ -23,17 +23,12 @@ using namespace strata::jobs;
 
 namespace {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
 std::unique_ptr<JobStore> Open(const std::string& url) {
-  auto store = OpenJobStore(url);
+  auto store = ConnectJobStore(url);
   if (!store.ok()) {
     std::fprintf(stderr, "queue_bench: %s\n", store.status().message().c_str());
     std::exit(1);
@@ -53,7 +48,7 @@ void Enqueue(const std::string& url, int jobs, int threads, int tenants, std::at
         r.format = "csv";
         r.params = {{"tenant_id", r.tenant}, {"n", std::to_string(k)}};
         r.dedupe_key = "tiny/" + std::to_string(k) + "/" + std::to_string(t);
-        auto e = store->Enqueue(r, NowMs());
+        auto e = store->Enqueue(r, NowMillis());
         if (!e.ok()) {
           std::fprintf(stderr, "queue_bench: %s\n", e.status().message().c_str());
           std::exit(1);
@@ -74,7 +69,7 @@ void Process(const std::string& url, int jobs, int workers, std::atomic<int>* do
       o.tenant_limit = workers;
       o.max_running = workers;
       while (done->load() < jobs) {
-        o.now = NowMs();
+        o.now = NowMillis();
         auto c = store->Claim(o);
         if (!c.ok()) {
           std::fprintf(stderr, "queue_bench: %s\n", c.status().message().c_str());
@@ -87,8 +82,8 @@ void Process(const std::string& url, int jobs, int workers, std::atomic<int>* do
         Outcome out;
         out.kind = Outcome::Kind::kDone;
         out.file = (*c)->id + ".csv";
-        out.expires_at = NowMs() + 3600000;
-        auto f = store->Finish((*c)->id, (*c)->attempt, out, NowMs());
+        out.expires_at = NowMillis() + 3600000;
+        auto f = store->Finish((*c)->id, (*c)->attempt, out, NowMillis());
         if (!f.ok() || !*f) {
           std::fprintf(stderr, "queue_bench: finish failed\n");
           std::exit(1);
@@ -100,10 +95,13 @@ void Process(const std::string& url, int jobs, int workers, std::atomic<int>* do
   for (auto& t : pool) t.join();
 }
 
-void Reset(const std::string& url) {
-  // A fresh queue for each phase: drop the store's tables through a raw store statement.
-  auto store = Open(url);
-  (void)store;
+// Makes the store's tables, once, before any thread connects.
+void SetUp(const std::string& url) {
+  auto store = OpenJobStore(url);
+  if (!store.ok()) {
+    std::fprintf(stderr, "queue_bench: %s\n", store.status().message().c_str());
+    std::exit(1);
+  }
 }
 
 }  // namespace
@@ -123,7 +121,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: queue_bench --url URL [--jobs N] [--concurrency K] [--tenants T]\n");
     return 2;
   }
-  Reset(url);
+  SetUp(url);
   std::atomic<int> next{0};
   auto t0 = std::chrono::steady_clock::now();
   Enqueue(url, jobs, concurrency, tenants, &next);

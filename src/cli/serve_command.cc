@@ -6,6 +6,7 @@
 #include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include "cli/cli_support.h"
 #include "cli/commands.h"
@@ -131,30 +132,29 @@ int RunKeyNew(const KeyArgs& args) {
   if (!args.service && args.tenant.empty()) {
     return Fail(Status::Usage("say whom the key is for: --tenant VALUE or --service"));
   }
+  std::optional<Project> project;
+  if (!args.project.empty()) {
+    auto loaded = LoadProject(args.project);
+    if (!loaded.ok()) return Fail(loaded.status());
+    project = std::move(*loaded);
+  }
   std::string tenant_line;
-  std::string config = "strata.toml";
   if (!args.service) {
+    // The tenant as strata.toml will hold it: checked against the tenant parameter's type when the
+    // project is given (a number bare, anything else quoted).
     std::string value = args.tenant;
     bool numeric = !value.empty();
     for (size_t k = 0; k < value.size(); ++k) {
       numeric = numeric && ((value[k] >= '0' && value[k] <= '9') || (k == 0 && value[k] == '-' && value.size() > 1));
     }
-    if (!args.project.empty()) {
-      auto project = LoadProject(args.project);
-      if (!project.ok()) return Fail(project.status());
-      config = project->config_path;
-      for (const ReportSpec& r : project->reports) {
-        const ParamSpec* spec = r.FindParam(project->tenant_param);
-        if (spec == nullptr) continue;
-        auto parsed = ParseParamValue(spec->type, value);
-        if (!parsed.ok()) {
-          return Fail(Status::Usage("--tenant " + value + ": " + project->tenant_param + " is a " +
-                                    std::string(ParamTypeName(spec->type)) + ": " + parsed.status().message()));
-        }
-        value = parsed->text;
-        numeric = spec->type == ParamType::kInt || spec->type == ParamType::kBigint;
-        break;
+    if (const ParamSpec* spec = project ? project->TenantSpec() : nullptr) {
+      auto parsed = ParseParamValue(spec->type, value);
+      if (!parsed.ok()) {
+        return Fail(Status::Usage("--tenant " + value + ": " + project->tenant_param + " is a " +
+                                  std::string(ParamTypeName(spec->type)) + ": " + parsed.status().message()));
       }
+      value = parsed->text;
+      numeric = spec->type == ParamType::kInt || spec->type == ParamType::kBigint;
     }
     std::string quoted;
     for (char c : value) {
@@ -162,11 +162,8 @@ int RunKeyNew(const KeyArgs& args) {
       quoted.push_back(c);
     }
     tenant_line = numeric ? "tenant = " + value : "tenant = \"" + quoted + "\"";
-  } else if (!args.project.empty()) {
-    auto project = LoadProject(args.project);
-    if (!project.ok()) return Fail(project.status());
-    config = project->config_path;
   }
+  const std::string config = project ? project->config_path : "strata.toml";
   auto key = server::NewApiKey();
   if (!key.ok()) return Fail(key.status());
   std::printf("key: %s\n", key->c_str());

@@ -28,7 +28,7 @@
 // tests control time. Processes sharing a PostgreSQL store must have synchronized clocks (leases
 // are tens of seconds; ordinary NTP drift does not matter).
 //
-// Thread-safety: a JobStore is used by one thread at a time; open one per thread (OpenJobStore is
+// Thread-safety: a JobStore is used by one thread at a time; open one per thread (ConnectJobStore is
 // cheap) or share through a pool. Several JobStores, in one process or many, may use the same
 // database at once.
 #pragma once
@@ -172,9 +172,15 @@ class JobStore {
   virtual const std::string& description() const = 0;
 };
 
-// Opens (and creates, when missing, the tables of) the job store at url: "sqlite:path" or a
-// PostgreSQL URL/conninfo. Fails with kDatabase naming the store, kUsage for an unknown scheme.
+// Opens the job store at url, "sqlite:path" or a PostgreSQL URL/conninfo, and creates (or, for
+// PostgreSQL's functions, updates) its tables when missing. Fails with kDatabase naming the store,
+// kUsage for an unknown scheme. A process does this once.
 Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url);
+// Another connection to a store that OpenJobStore has set up: for each further thread.
+Result<std::unique_ptr<JobStore>> ConnectJobStore(const std::string& url);
+
+// The system clock in milliseconds since the Unix epoch: the stores' time unless a test passes its own.
+int64_t NowMillis();
 
 // A fresh random job id: 32 lower-case hex digits.
 std::string NewJobId();

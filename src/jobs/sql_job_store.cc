@@ -72,6 +72,21 @@ Job JobFromRow(const SqlRow& r) {
   return job;
 }
 
+// Finish's arguments, in FinishSql's order.
+std::vector<SqlArg> FinishArgs(const std::string& id, int attempt, const Outcome& out, int64_t now) {
+  static const char* kKinds[] = {"done", "retry", "failed", "cancelled", "released"};
+  return {id,
+          int64_t{attempt},
+          std::string(kKinds[static_cast<int>(out.kind)]),
+          out.file,
+          out.rows,
+          out.bytes,
+          now,
+          out.expires_at,
+          out.run_after,
+          out.error.empty() ? SqlArg(nullptr) : SqlArg(out.error)};
+}
+
 // Runs body inside a write transaction; rolls back when it fails.
 template <typename T, typename Body>
 Result<T> InTransaction(StoreDb& db, Body body, bool claim = false) {
@@ -233,68 +248,20 @@ class SqlJobStore : public JobStore {
 
   Result<bool> Finish(const std::string& id, int attempt, const Outcome& out, int64_t now) override {
     if (db_->HasFinishFunction()) {
-      static const char* kKinds[] = {"done", "retry", "failed", "cancelled", "released"};
       std::vector<SqlRow> rows;
-      auto finished = db_->Exec(
-          "SELECT strata_finish(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          {id, int64_t{attempt}, std::string(kKinds[static_cast<int>(out.kind)]), out.file, out.rows, out.bytes, now,
-           out.expires_at, out.run_after, out.error.empty() ? SqlArg(nullptr) : SqlArg(out.error)},
-          &rows);
+      auto finished =
+          db_->Exec("SELECT strata_finish(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", FinishArgs(id, attempt, out, now), &rows);
       if (!finished.ok()) return finished.status();
       return !rows.empty();
     }
     return InTransaction<bool>(*db_, [&]() -> Result<bool> {
-      // Every update is fenced by the attempt, and returns the state it left, so that the tenant's
-      // counters follow. A job someone asked to cancel is not queued again: it ends cancelled.
-      const std::string fence = " WHERE id = ? AND attempt = ? AND state = 'running' RETURNING state";
-      const std::string requeue = "CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END";
-      const std::string ended_if_cancelled = "CASE WHEN cancel_requested = 1 THEN CAST(? AS BIGINT) ELSE 0 END";
-      const SqlArg error = out.error.empty() ? SqlArg(nullptr) : SqlArg(out.error);
       std::vector<SqlRow> rows;
-      Result<int64_t> changed = int64_t{0};
-      switch (out.kind) {
-        case Outcome::Kind::kDone:
-          changed = db_->Exec(
-              "UPDATE strata_jobs SET state = 'done', file = ?, row_count = ?, byte_count = ?, "
-              "finished_at = ?, expires_at = ?, lease_owner = NULL, error = NULL" +
-                  fence,
-              {out.file, out.rows, out.bytes, now, out.expires_at, id, int64_t{attempt}}, &rows);
-          break;
-        case Outcome::Kind::kRetry:
-          changed = db_->Exec("UPDATE strata_jobs SET state = " + requeue + ", finished_at = " + ended_if_cancelled +
-                                  ", run_after = ?, error = ?, lease_owner = NULL" + fence,
-                              {now, out.run_after, error, id, int64_t{attempt}}, &rows);
-          break;
-        case Outcome::Kind::kFailed:
-          changed = db_->Exec(
-              "UPDATE strata_jobs SET state = 'failed', finished_at = ?, error = ?, "
-              "row_count = ?, byte_count = ?, lease_owner = NULL" +
-                  fence,
-              {now, error, out.rows, out.bytes, id, int64_t{attempt}}, &rows);
-          break;
-        case Outcome::Kind::kCancelled:
-          changed = db_->Exec(
-              "UPDATE strata_jobs SET state = 'cancelled', finished_at = ?, error = ?, "
-              "row_count = ?, byte_count = ?, lease_owner = NULL" +
-                  fence,
-              {now, error, out.rows, out.bytes, id, int64_t{attempt}}, &rows);
-          break;
-        case Outcome::Kind::kReleased:
-          // The attempt number keeps growing (it is the fencing token and names the file); the
-          // job gets one attempt more instead, so a shutdown costs it none.
-          changed =
-              db_->Exec("UPDATE strata_jobs SET state = " + requeue + ", finished_at = " + ended_if_cancelled +
-                            ", max_attempts = max_attempts + 1, run_after = ?, lease_owner = NULL, error = ?" + fence,
-                        {now, now, error, id, int64_t{attempt}}, &rows);
-          break;
-      }
+      auto changed = db_->Exec(FinishSql(false), FinishArgs(id, attempt, out, now), &rows);
       if (!changed.ok()) return changed.status();
       if (rows.empty()) return false;
-      const bool queued = rows[0][0].value_or("") == "queued";
-      auto counted = db_->Exec(
-          "UPDATE strata_job_tenants SET running = running - 1, queued = queued + ? WHERE tenant = (SELECT tenant "
-          "FROM strata_jobs WHERE id = ?)",
-          {int64_t{queued ? 1 : 0}, id});
+      auto counted =
+          db_->Exec("UPDATE strata_job_tenants SET running = running - 1, queued = queued + ? WHERE tenant = ?",
+                    {int64_t{rows[0][0].value_or("") == "queued" ? 1 : 0}, rows[0][1].value_or("")});
       if (!counted.ok()) return counted.status();
       STRATA_RETURN_IF_ERROR(db_->Notify());
       return true;
@@ -404,14 +371,7 @@ class SqlJobStore : public JobStore {
   // REQUIRES: inside a claim's transaction.
   Status Reap(int64_t now) {
     std::vector<SqlRow> rows;
-    auto reaped = db_->Exec(
-        "UPDATE strata_jobs SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN attempt >= "
-        "max_attempts THEN 'failed' ELSE 'queued' END, finished_at = CASE WHEN attempt >= max_attempts OR "
-        "cancel_requested = 1 THEN CAST(? AS BIGINT) ELSE 0 END, run_after = ?, "
-        "lease_owner = NULL, error = 'attempt ' || attempt || ' of ' || max_attempts || ' stopped: its worker (' || "
-        "coalesce(lease_owner, 'unknown') || ') lost its lease' WHERE state = 'running' AND lease_until < ? "
-        "RETURNING tenant, state",
-        {now, now, now}, &rows);
+    auto reaped = db_->Exec(ReapSql(false), {now}, &rows);
     if (!reaped.ok()) return reaped.status();
     for (const SqlRow& r : rows) {
       auto counted =
@@ -439,6 +399,11 @@ const char* JobStateName(JobState state) {
   return "failed";
 }
 
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string NewJobId() {
   thread_local std::mt19937_64 random([] {
     std::random_device device;
@@ -453,7 +418,9 @@ std::string NewJobId() {
   return id;
 }
 
-Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url) {
+namespace {
+
+Result<std::unique_ptr<JobStore>> Open(const std::string& url, bool create_tables) {
   Result<std::unique_ptr<StoreDb>> db = Status::Usage("");
   if (url.rfind("sqlite:", 0) == 0) {
     db = OpenSqliteStoreDb(url.substr(7));
@@ -465,8 +432,18 @@ Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url) {
                          ": expected sqlite:FILE or a PostgreSQL URL (postgresql://user@host/db)");
   }
   if (!db.ok()) return db.status();
-  STRATA_RETURN_IF_ERROR((*db)->CreateSchema());
+  if (create_tables) STRATA_RETURN_IF_ERROR((*db)->CreateSchema());
   return std::unique_ptr<JobStore>(new SqlJobStore(std::move(*db)));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url) {
+  return Open(url, true);
+}
+
+Result<std::unique_ptr<JobStore>> ConnectJobStore(const std::string& url) {
+  return Open(url, false);
 }
 
 }  // namespace strata::jobs

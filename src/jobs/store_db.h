@@ -5,11 +5,14 @@
 // both databases run the same: UPSERT, RETURNING, partial indexes. Values come back as text.
 #pragma once
 
+#include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -96,10 +99,71 @@ inline std::string JobTablesSql(bool postgres) {
          " NOT NULL DEFAULT 0);";
 }
 
-// PostgreSQL's claim, the same steps as SqlJobStore::Claim's statements: take back expired leases
-// (when asked), respect the global cap, then the tenants with room in round-robin order, each one's
-// oldest ready job.
-inline const char* ClaimFunctionSql() {
+// SQL that both databases run: each @name becomes p_name, an argument of a PL/pgSQL function on
+// PostgreSQL, or ?N on SQLite, N being the name's place in names (SQLite binds ?N by that number, so
+// a name may appear many times).
+inline std::string SharedSql(std::string_view text, std::initializer_list<std::string_view> names, bool postgres) {
+  std::string out;
+  for (size_t k = 0; k < text.size();) {
+    if (text[k] != '@') {
+      out.push_back(text[k++]);
+      continue;
+    }
+    size_t end = k + 1;
+    while (end < text.size() && (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) ++end;
+    const std::string_view name = text.substr(k + 1, end - k - 1);
+    size_t n = 1;
+    for (std::string_view candidate : names) {
+      if (candidate == name) break;
+      ++n;
+    }
+    out += postgres ? "p_" + std::string(name) : "?" + std::to_string(n);
+    k = end;
+  }
+  return out;
+}
+
+// Takes back the jobs whose lease ran out: queued again, failed after their last attempt, or
+// cancelled when someone asked. Returns (tenant, new state) per job, for the tenants' counters.
+inline constexpr std::string_view kReapSql =
+    "UPDATE strata_jobs SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN attempt >= max_attempts "
+    "THEN 'failed' ELSE 'queued' END, finished_at = CASE WHEN attempt >= max_attempts OR cancel_requested = 1 "
+    "THEN @now ELSE 0 END, run_after = @now, lease_owner = NULL, error = 'attempt ' || attempt || ' of ' || "
+    "max_attempts || ' stopped: its worker (' || coalesce(lease_owner, 'unknown') || ') lost its lease' "
+    "WHERE state = 'running' AND lease_until < @now RETURNING tenant, state";
+inline std::string ReapSql(bool postgres) {
+  return SharedSql(kReapSql, {"now"}, postgres);
+}
+
+// Ends an attempt, fenced by it: @kind is "done", "retry", "failed", "cancelled" or "released". A
+// job someone asked to cancel is not queued again but ends cancelled; a released job (its worker
+// stopped) gets one attempt more, as the attempt number keeps growing (it is the fencing token and
+// names the file). Returns the state it left and the tenant; nothing when the attempt no longer
+// holds the job.
+inline constexpr std::string_view kFinishSql =
+    "UPDATE strata_jobs SET "
+    "state = CASE WHEN @kind IN ('done', 'failed', 'cancelled') THEN @kind WHEN cancel_requested = 1 "
+    "THEN 'cancelled' ELSE 'queued' END, "
+    "file = CASE WHEN @kind = 'done' THEN @file ELSE file END, "
+    "row_count = CASE WHEN @kind IN ('done', 'failed', 'cancelled') THEN @rows ELSE row_count END, "
+    "byte_count = CASE WHEN @kind IN ('done', 'failed', 'cancelled') THEN @bytes ELSE byte_count END, "
+    "finished_at = CASE WHEN @kind IN ('done', 'failed', 'cancelled') OR cancel_requested = 1 THEN @now ELSE 0 END, "
+    "expires_at = CASE WHEN @kind = 'done' THEN @expires_at ELSE expires_at END, "
+    "run_after = CASE WHEN @kind = 'retry' THEN @run_after WHEN @kind = 'released' THEN @now ELSE run_after END, "
+    "max_attempts = max_attempts + CASE WHEN @kind = 'released' THEN 1 ELSE 0 END, "
+    "lease_owner = NULL, error = CASE WHEN @kind = 'done' THEN NULL ELSE @error END "
+    "WHERE id = @id AND attempt = @attempt AND state = 'running' RETURNING state, tenant";
+// Its arguments in order: strata_finish()'s, and SQLite's ?1..?10.
+inline std::string FinishSql(bool postgres) {
+  return SharedSql(kFinishSql,
+                   {"id", "attempt", "kind", "file", "rows", "bytes", "now", "expires_at", "run_after", "error"},
+                   postgres);
+}
+
+// PostgreSQL's claim: the same steps as SqlJobStore::Claim's statements (take back expired leases
+// when asked, respect the global cap, then the tenants with room in round-robin order, each one's
+// oldest ready job), in one call, so that the claim lock is held for no client round trip.
+inline std::string ClaimFunctionSql() {
   return R"sql(
 CREATE OR REPLACE FUNCTION strata_claim(p_worker text, p_now bigint, p_lease bigint, p_tenant_limit bigint,
                                         p_max_running bigint, p_reap boolean) RETURNS SETOF strata_jobs
@@ -111,14 +175,8 @@ DECLARE
 BEGIN
   PERFORM pg_advisory_xact_lock(7365427);
   IF p_reap THEN
-    FOR r IN UPDATE strata_jobs SET
-        state = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN attempt >= max_attempts THEN 'failed'
-                     ELSE 'queued' END,
-        finished_at = CASE WHEN attempt >= max_attempts OR cancel_requested = 1 THEN p_now ELSE 0 END,
-        run_after = p_now, lease_owner = NULL,
-        error = 'attempt ' || attempt || ' of ' || max_attempts || ' stopped: its worker (' ||
-                coalesce(lease_owner, 'unknown') || ') lost its lease'
-      WHERE state = 'running' AND lease_until < p_now RETURNING tenant, state
+    FOR r IN )sql" +
+         ReapSql(true) + R"sql(
     LOOP
       UPDATE strata_job_tenants SET running = running - 1,
                                     queued = queued + CASE WHEN r.state = 'queued' THEN 1 ELSE 0 END
@@ -147,10 +205,9 @@ $$;
 )sql";
 }
 
-// PostgreSQL's Finish, the same updates as SqlJobStore::Finish's statements, fenced by the attempt.
-// p_kind is "done", "retry", "failed", "cancelled" or "released". Returns the state it left, or
-// nothing when the attempt no longer holds the job.
-inline const char* FinishFunctionSql() {
+// PostgreSQL's Finish: kFinishSql and the tenant's counters in one call. Returns the state it left,
+// or nothing when the attempt no longer holds the job.
+inline std::string FinishFunctionSql() {
   return R"sql(
 CREATE OR REPLACE FUNCTION strata_finish(p_id text, p_attempt bigint, p_kind text, p_file text, p_rows bigint,
                                          p_bytes bigint, p_now bigint, p_expires_at bigint, p_run_after bigint,
@@ -159,22 +216,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
   s text;
   tn text;
-  ended boolean := p_kind IN ('done', 'failed', 'cancelled');
 BEGIN
-  UPDATE strata_jobs SET
-      state = CASE WHEN ended THEN p_kind WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'queued' END,
-      file = CASE WHEN p_kind = 'done' THEN p_file ELSE file END,
-      row_count = CASE WHEN ended THEN p_rows ELSE row_count END,
-      byte_count = CASE WHEN ended THEN p_bytes ELSE byte_count END,
-      finished_at = CASE WHEN ended OR cancel_requested = 1 THEN p_now ELSE 0 END,
-      expires_at = CASE WHEN p_kind = 'done' THEN p_expires_at ELSE expires_at END,
-      run_after = CASE WHEN p_kind = 'retry' THEN p_run_after WHEN p_kind = 'released' THEN p_now
-                       ELSE run_after END,
-      max_attempts = max_attempts + CASE WHEN p_kind = 'released' THEN 1 ELSE 0 END,
-      lease_owner = NULL,
-      error = CASE WHEN p_kind = 'done' THEN NULL ELSE p_error END
-    WHERE id = p_id AND attempt = p_attempt AND state = 'running'
-    RETURNING state, tenant INTO s, tn;
+  )sql" + FinishSql(true) +
+         R"sql( INTO s, tn;
   IF NOT FOUND THEN
     RETURN;
   END IF;

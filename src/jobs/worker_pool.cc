@@ -29,9 +29,7 @@ WorkerPool::~WorkerPool() {
 }
 
 int64_t WorkerPool::Now() const {
-  if (options_.now_ms) return options_.now_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return options_.now_ms();
 }
 
 void WorkerPool::Log(const std::string& line) const {
@@ -52,7 +50,7 @@ Status WorkerPool::Start() {
   // One store per worker, one for the heartbeats, one to listen, one for the janitor.
   const int needed = options_.workers + 3;
   for (int k = 0; k < needed; ++k) {
-    auto store = OpenJobStore(options_.jobs_url);
+    auto store = ConnectJobStore(options_.jobs_url);
     if (!store.ok()) return store.status();
     stores_.push_back(std::move(*store));
   }

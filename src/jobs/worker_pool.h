@@ -49,7 +49,7 @@ struct WorkerOptions {
   std::chrono::milliseconds retry_backoff{2000};  // the first retry's delay; doubled each time, at most 5 min
   std::chrono::milliseconds keep = std::chrono::hours(24);
   std::chrono::milliseconds sweep{60000};       // how often the janitor runs
-  std::function<int64_t()> now_ms;              // the clock; system time when empty
+  std::function<int64_t()> now_ms = NowMillis;  // the clock (tests pass their own)
   std::function<void(const std::string&)> log;  // one line per event; nothing when empty
 };
 
@@ -59,7 +59,8 @@ class WorkerPool {
   WorkerPool(const Project& project, WorkerOptions options, RunMetrics* metrics);
   ~WorkerPool();  // Stop()
 
-  // Opens a store per thread and starts the threads.
+  // Connects a store per thread (REQUIRES: OpenJobStore ran once on options.jobs_url) and starts
+  // the threads.
   Status Start();
   // Work was queued or freed in this process: wake an idle worker now.
   void Wake();

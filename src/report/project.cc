@@ -29,6 +29,13 @@ const ReportSpec* Project::FindReport(std::string_view name) const {
   return nullptr;
 }
 
+const ParamSpec* Project::TenantSpec() const {
+  for (const ReportSpec& r : reports) {
+    if (const ParamSpec* spec = r.FindParam(tenant_param)) return spec;
+  }
+  return nullptr;
+}
+
 namespace {
 
 // Reads strata.toml's tables and turns every problem into a message naming file:line:column.
@@ -205,7 +212,8 @@ Status Loader::Params(ReportSpec* report, const toml::table& t) {
 Status Loader::Report(const std::string& name, const toml::node& node) {
   auto t = Table(node, "[reports." + name + "]");
   if (!t.ok()) return t.status();
-  STRATA_RETURN_IF_ERROR(CheckKeys(**t, "[reports." + name + "]", {"title", "sql", "execution", "tenants", "params", "statement_timeout"}));
+  STRATA_RETURN_IF_ERROR(CheckKeys(**t, "[reports." + name + "]",
+                                   {"title", "sql", "execution", "tenants", "params", "statement_timeout"}));
   ReportSpec report;
   report.name = name;
   report.title = name;

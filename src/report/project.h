@@ -77,6 +77,8 @@ struct Project {
   ServeSettings serve;
 
   const ReportSpec* FindReport(std::string_view name) const;
+  // The tenant parameter's declaration (its type), from the first report; null when no report.
+  const ParamSpec* TenantSpec() const;
 };
 
 Result<Project> LoadProject(const std::string& folder);

@@ -40,10 +40,7 @@ Result<std::string> NewApiKey() {
 }
 
 Result<KeyRing> KeyRing::FromProject(const Project& project) {
-  const ParamSpec* tenant_spec = nullptr;
-  for (const ReportSpec& r : project.reports) {
-    if ((tenant_spec = r.FindParam(project.tenant_param)) != nullptr) break;
-  }
+  const ParamSpec* tenant_spec = project.TenantSpec();
   KeyRing ring;
   int index = 0;
   for (const ApiKeySpec& k : project.serve.keys) {

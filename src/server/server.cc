@@ -54,7 +54,7 @@ class StorePool {
         return Lease(this, std::move(store));
       }
     }
-    auto store = jobs::OpenJobStore(url_);
+    auto store = jobs::ConnectJobStore(url_);
     if (!store.ok()) return store.status();
     return Lease(this, std::move(*store));
   }
@@ -152,11 +152,7 @@ struct Server::Impl {
   bool stopped = false;      // guarded by stop_mu
   bool run_started = false;  // guarded by stop_mu
 
-  int64_t Now() const {
-    if (options.workers.now_ms) return options.workers.now_ms();
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
+  int64_t Now() const { return options.workers.now_ms(); }
 
   // The caller of an /api/ request, or nullopt after answering 401.
   std::optional<Caller> Authenticate(const httplib::Request& req, httplib::Response& res) {
@@ -441,7 +437,8 @@ Status Server::Start() {
   std::error_code ec;
   fs::create_directories(impl_->options.workers.files, ec);
   if (ec) return Status::Io("cannot make the files folder " + impl_->options.workers.files + ": " + ec.message());
-  auto store = impl_->stores.Acquire();  // opens the store (and makes its tables) once, up front
+  // Makes the store's tables once, up front; every later connection only connects.
+  auto store = jobs::OpenJobStore(impl_->options.workers.jobs_url);
   if (!store.ok()) return store.status();
   impl_->Routes();
   const ServeOptions& o = impl_->options;

@@ -2,7 +2,9 @@
 exit codes (0 done, 2 usage or config, 3 database, 130 interrupted) with one clear line each, and
 no file left behind by a failure."""
 
+import hashlib
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -180,6 +182,25 @@ class CliTest(TempDirTest):
                                                                    self.path("o.txt")))
         self.expect_error(2, "--compression takes 0", self.export("orders", "-p", "admin_id=1", "-o",
                                                                   self.path("o.xlsx"), "--compression", "9"))
+
+    def test_key_new_prints_a_key_and_its_hash(self):
+        keys = set()
+        for _ in range(2):
+            code, out, err = run("key", "new", "--tenant", "0042", "--project", self.tmp)
+            self.assertEqual(code, 0, err)
+            key = re.search(r"^key: (strata_[A-Za-z0-9_-]{43})$", out, re.M).group(1)
+            keys.add(key)
+            self.assertIn(f'sha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\ntenant = 42\n', out)
+            self.assertIn("strata.toml:", out)
+        self.assertEqual(len(keys), 2, "the same key twice")
+        code, out, err = run("key", "new", "--service")
+        self.assertEqual(code, 0, err)
+        self.assertIn('role = "service"', out)
+        self.expect_error(2, "--tenant forty: admin_id is a bigint", run("key", "new", "--tenant", "forty",
+                                                                         "--project", self.tmp))
+        self.expect_error(2, "--tenant VALUE or --service", run("key", "new"))
+        code, _, _ = run("key", "new", "--tenant", "1", "--service")
+        self.assertEqual(code, 2)
 
     def test_statement_timeout(self):
         self.write("q.sql", SLOW_SQL)
