@@ -5,8 +5,10 @@
 // versions on each of them alternately, compares their rows (compare.h) and their times
 // (timing.h), reads their plans and the statistics the plans depend on (plans.h, statistics.h),
 // and returns a CheckResult that the renderers (render.h) turn into the terminal table, the
-// verdict JSON, the HTML report and JUnit XML. Nothing here writes to the database except
-// --analyze-first, which runs ANALYZE on the tables the plans read.
+// verdict JSON, the HTML report and JUnit XML. After the picked tenants, a correctness sweep compares
+// base and candidate (one run each) on the remaining tenants, rarest value features first, within a
+// time budget. Nothing here writes to the database except --statistics fresh or both, which run
+// ANALYZE on the tables the reports read (fresh: before; both: after, to re-time slow tenants).
 //
 // Thread-safety: RunCheck uses one Source from one thread; Source::Cancel() from another thread
 // stops it (the result is then an error with Status::Code::kCancelled).
@@ -91,6 +93,18 @@ struct RowDiff {
   int64_t first_order_difference = -1;  // 0-based row index where the order first differs
 };
 
+// --statistics both: a slower tenant re-timed after ANALYZE of the tables its plans read.
+struct FreshStatistics {
+  std::vector<std::string> analyzed;  // the tables analyzed, as SQL names them
+  Verdict verdict = Verdict::kPass;   // the verdict under fresh statistics
+  double ratio = 0;
+  double base_median_ms = 0;
+  double candidate_median_ms = 0;
+  bool timed_out = false;
+  std::string base_plan;  // fingerprints under fresh statistics
+  std::string candidate_plan;
+};
+
 struct TenantResult {
   PickedTenant tenant;
   std::vector<std::pair<std::string, ParamValue>> params;  // every parameter the runs were bound with
@@ -103,6 +117,20 @@ struct TenantResult {
   std::optional<RowDiff> diff;
   std::vector<TableHealth> tables;  // statistics of the tables the plans read (PostgreSQL)
   std::string explanation;          // one paragraph, for failures (and notable passes)
+  bool compared = false;            // both versions ran and their rows were compared
+  bool from_sweep = false;          // found by the correctness sweep, then checked in full
+  std::optional<FreshStatistics> fresh;
+};
+
+// The correctness sweep of one report (check.h, top).
+struct SweepSummary {
+  int64_t tried = 0;                  // tenants run
+  int64_t compared = 0;               // of them, whose rows were compared (both versions ran)
+  int64_t remaining = 0;              // tenants left when the budget ran out
+  double ms = 0;                      // its wall time
+  double budget_ms = 0;               // 0: the sweep was off
+  std::vector<std::string> differed;  // tenants whose rows differed on their one run (beyond those checked in full)
+  std::vector<std::string> slower;    // tenants far slower on their one run (beyond those checked in full)
 };
 
 struct ReportResult {
@@ -117,13 +145,26 @@ struct ReportResult {
   std::vector<std::string> candidate_plan_flips;
   std::vector<std::string> notes;   // things a DBA should know: "no sqlite_stat1: run ANALYZE"
   std::vector<TableHealth> tables;  // the statistics of every table read, once per report
+  // Coverage: the tenants the database has for this report (the list's rows, or the distinct tenant
+  // values found), and for how many of them base and candidate rows were compared (picked and
+  // swept). A report that compared no tenant's rows is never a pass: its verdict is kError and
+  // `error` says why and what to do.
+  int64_t tenants_total = 0;
+  int64_t results_compared = 0;
+  std::string error;
+  int rare_features = 0;            // rare value features found
+  int rare_features_uncovered = 0;  // of them, held by no picked tenant (left to the sweep)
+  SweepSummary sweep;
 };
 
 // What the gate itself cost: the wall time outside query executions is Strata's overhead.
 struct CheckCost {
   double wall_ms = 0;
-  double query_ms = 0;     // inside Execute and Next, Explain and catalog queries
-  int64_t executions = 0;  // runs of a report version (warm-ups, repetitions, EXPLAIN ANALYZE)
+  double query_ms = 0;      // inside Execute and Next, Explain and catalog queries
+  int64_t executions = 0;   // runs of a report version (warm-ups, repetitions, EXPLAIN ANALYZE)
+  int feature_queries = 0;  // aggregate queries of the value-feature passes (features.h)
+  double feature_ms = 0;    // their time (included in query_ms)
+  double sweep_ms = 0;      // wall time of the correctness sweeps
 };
 
 struct CheckResult {
@@ -144,12 +185,19 @@ struct ReportPair {
   const ReportSpec* candidate = nullptr;
 };
 
+// Which statistics the plans run under (PostgreSQL; SQLite's sqlite_stat1 likewise).
+enum class StatisticsMode {
+  kCurrent,  // as they are: nothing is written
+  kFresh,    // ANALYZE every table the reports read first
+  kBoth,     // as they are; then a slower tenant is re-timed after ANALYZE of the tables its plans read
+};
+
 struct CheckOptions {
   CheckSettings settings;              // repetitions, slower_ratio, min_slower_ms, max_tenants
   std::vector<std::string> tenants;    // --tenants: always checked, in addition to the picked ones
   std::vector<ParamArg> params;        // --param: fixed values for the other parameters
   std::optional<Execution> execution;  // --execution: override both versions' modes
-  bool analyze_first = false;
+  StatisticsMode statistics = StatisticsMode::kCurrent;
   // The timeout of a candidate run is timeout_ratio x the base's warm-up time, at least
   // min_timeout and at most the project's statement timeout: a candidate 100x slower is reported,
   // not waited for.

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "check/check.h"
+#include "check/runner.h"
 
 namespace strata::check {
 
@@ -61,7 +61,7 @@ std::string PlanStory(const TenantResult& t) {
 
 }  // namespace
 
-std::string Explain(const TenantResult& t, const CheckSettings& settings, const std::string& tenant_param) {
+std::string ExplainTenant(const TenantResult& t, const CheckSettings& settings, const std::string& tenant_param) {
   const std::string who = "For " + tenant_param + " = " + t.tenant.value.text + " (" + Why(t.tenant) + ")";
   switch (t.verdict) {
     case Verdict::kError:

@@ -101,6 +101,18 @@ std::string RenderJson(const CheckResult& result) {
     jr["report"] = r.report;
     if (!r.base_report.empty()) jr["base_report"] = r.base_report;
     jr["verdict"] = r.verdict == Verdict::kPass ? "pass" : "fail";
+    jr["tenants_total"] = r.tenants_total;
+    jr["results_compared"] = r.results_compared;
+    if (!r.error.empty()) jr["error"] = Clean(r.error);
+    jr["rare_features"] = r.rare_features;
+    jr["rare_features_uncovered"] = r.rare_features_uncovered;
+    jr["sweep"] = {{"budget_ms", Round3(r.sweep.budget_ms)},
+                   {"ms", Round3(r.sweep.ms)},
+                   {"tried", r.sweep.tried},
+                   {"compared", r.sweep.compared},
+                   {"remaining", r.sweep.remaining},
+                   {"differed", r.sweep.differed},
+                   {"slower", r.sweep.slower}};
     jr["tenants_from"] = Clean(r.tenants_from);
     jr["dimensions"] = r.dimensions;
     ordered_json tenants = ordered_json::array();
@@ -120,6 +132,19 @@ std::string RenderJson(const CheckResult& result) {
       jt["ratio"] = Round3(t.ratio);
       jt["plan_changed"] = t.plan_changed;
       jt["explanation"] = Clean(t.explanation);
+      jt["found_by_sweep"] = t.from_sweep;
+      if (t.fresh) {
+        const FreshStatistics& f = *t.fresh;
+        jt["fresh_statistics"] = {{"analyzed", f.analyzed},
+                                  {"verdict", VerdictName(f.verdict)},
+                                  {"ratio", Round3(f.ratio)},
+                                  {"base_median_ms", Round3(f.base_median_ms)},
+                                  {"candidate_median_ms", Round3(f.candidate_median_ms)},
+                                  {"timed_out", f.timed_out},
+                                  {"base_plan", f.base_plan},
+                                  {"candidate_plan", f.candidate_plan},
+                                  {"cause", f.verdict == Verdict::kPass ? "stale_statistics" : "rewrite"}};
+      }
       ordered_json sizes = ordered_json::object();
       for (size_t k = 0; k < t.tenant.sizes.size() && k < r.dimensions.size(); ++k) {
         sizes[Clean(r.dimensions[k])] = t.tenant.sizes[k];
@@ -153,7 +178,10 @@ std::string RenderJson(const CheckResult& result) {
   doc["cost"] = {{"wall_ms", Round3(result.cost.wall_ms)},
                  {"query_ms", Round3(result.cost.query_ms)},
                  {"overhead_ms", Round3(result.cost.wall_ms - result.cost.query_ms)},
-                 {"executions", result.cost.executions}};
+                 {"executions", result.cost.executions},
+                 {"feature_queries", result.cost.feature_queries},
+                 {"feature_ms", Round3(result.cost.feature_ms)},
+                 {"sweep_ms", Round3(result.cost.sweep_ms)}};
   return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 

@@ -53,6 +53,30 @@ std::string Joined(const std::vector<std::string>& v, const char* sep) {
 
 }  // namespace
 
+size_t CountFromSweep(const ReportResult& r) {
+  size_t n = 0;
+  for (const TenantResult& t : r.tenants) n += t.from_sweep;
+  return n;
+}
+
+std::string Coverage(const ReportResult& r) {
+  std::string out = "results compared for " + FormatCount(r.results_compared) + " of " + FormatCount(r.tenants_total) +
+                    " tenants (" + std::to_string(r.tenants.size() - CountFromSweep(r)) + " picked, " +
+                    FormatCount(r.sweep.compared) + " by the sweep";
+  if (r.sweep.budget_ms <= 0) {
+    out += ": off";
+  } else if (r.sweep.remaining > 0) {
+    out += "; its budget of " + FormatFixed(r.sweep.budget_ms / 1000, 0) + " s left " + FormatCount(r.sweep.remaining) +
+           " unchecked";
+  }
+  out += ")";
+  if (r.rare_features > 0) {
+    out += "; " + std::to_string(r.rare_features) + " rare value features, " +
+           std::to_string(r.rare_features - r.rare_features_uncovered) + " held by a picked tenant";
+  }
+  return out;
+}
+
 std::string RenderText(const CheckResult& result) {
   std::string out;
   for (const ReportResult& r : result.reports) {
@@ -105,6 +129,8 @@ std::string RenderText(const CheckResult& result) {
     }
     if (!r.base_plan_flips.empty()) out += "\n  base plan flips " + Joined(r.base_plan_flips, "; ") + "\n";
     if (!r.candidate_plan_flips.empty()) out += "  candidate plan flips " + Joined(r.candidate_plan_flips, "; ") + "\n";
+    if (!r.error.empty()) out += "\n  ERROR: " + Cell(r.error, 400) + "\n";
+    out += "  " + Coverage(r) + "\n";
     for (const std::string& n : r.notes) out += "  note: " + Cell(n, 300) + "\n";
   }
   std::size_t failed = 0;

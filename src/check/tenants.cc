@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -31,26 +32,91 @@ std::string Number(double v) {
   return buf;
 }
 
-// Robust z-scores: (x - median) / (1.4826 * MAD); 0 for all when the spread is 0.
-std::vector<double> RobustZ(const std::vector<double>& x) {
-  const double m = Median(x);
-  std::vector<double> dev;
-  for (double v : x) dev.push_back(std::fabs(v - m));
-  double mad = 1.4826 * Median(dev);
-  std::vector<double> z(x.size(), 0);
-  if (mad <= 1e-12) {
-    // More than half the values are equal: fall back to the mean absolute deviation, so the few
-    // that differ still stand out.
-    double sum = 0;
-    for (double d : dev) sum += d;
-    mad = 1.2533 * sum / static_cast<double>(std::max<size_t>(dev.size(), 1));
-  }
-  if (mad <= 1e-12) return z;
-  for (size_t k = 0; k < x.size(); ++k) z[k] = (x[k] - m) / mad;
-  return z;
-}
-
 constexpr double kOutlierZ = 3.5;
+
+// A reason to pick a tenant: (priority, tenant index or -1 for a named tenant not in the list, why).
+struct Pick {
+  int priority;
+  long index;
+  std::string text;
+  std::string why;
+};
+
+// Priorities up to this one (named, flagged by the statistics, empty or none, largest) come before
+// the value features; the rest of the size strata after them.
+constexpr int kLastBeforeFeatures = 3;
+constexpr size_t kReasonsPerTenant = 3;
+
+// The greedy set cover of the rare features that the tenants already picked do not hold. The
+// already picked holders of a feature get its words among their reasons.
+std::vector<Pick> CoverFeatures(const TenantList& list, const std::vector<Feature>& features,
+                                std::vector<PickedTenant>& picked, int max_tenants) {
+  std::map<std::string, long> index;
+  for (size_t k = 0; k < list.values.size(); ++k) index[list.values[k].text] = static_cast<long>(k);
+  std::vector<const Feature*> open;
+  for (const Feature& f : features) {
+    if (!f.rare) continue;
+    auto holder = std::find_if(picked.begin(), picked.end(),
+                               [&](const PickedTenant& p) { return f.why.count(p.value.text) != 0; });
+    if (holder == picked.end()) {
+      open.push_back(&f);
+    } else if (holder->why.size() < kReasonsPerTenant) {
+      holder->why.push_back(f.why.at(holder->value.text));
+    }
+  }
+  std::vector<Pick> out;
+  int room = max_tenants - static_cast<int>(picked.size());
+  while (!open.empty() && room > 0) {
+    // Per candidate tenant: features it would cover, and the fewest holders among them.
+    std::map<std::string, std::pair<int, size_t>> score;
+    for (const Feature* f : open) {
+      for (const std::string& t : f->holders) {
+        if (index.count(t) == 0) continue;
+        auto& s = score[t];
+        s.first += 1;
+        s.second = s.second == 0 ? f->holders.size() : std::min(s.second, f->holders.size());
+      }
+    }
+    if (score.empty()) break;
+    auto size_of = [&](const std::string& t) {
+      double n = 0;
+      for (double d : list.sizes[static_cast<size_t>(index.at(t))]) n += d;
+      return n;
+    };
+    std::string best;
+    for (const auto& [t, s] : score) {
+      if (best.empty()) {
+        best = t;
+        continue;
+      }
+      const auto& b = score.at(best);
+      if (s.first != b.first     ? s.first > b.first
+          : s.second != b.second ? s.second < b.second
+                                 : size_of(t) < size_of(best)) {
+        best = t;
+      }
+    }
+    std::vector<std::string> reasons;
+    for (auto it = open.begin(); it != open.end();) {
+      if ((*it)->why.count(best) != 0) {
+        reasons.push_back((*it)->why.at(best));
+        it = open.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    const size_t shown = std::min(reasons.size(), kReasonsPerTenant);
+    for (size_t k = 0; k < shown; ++k) {
+      std::string why = reasons[k];
+      if (k + 1 == shown && reasons.size() > shown) {
+        why += " (and " + std::to_string(reasons.size() - shown) + " more value features)";
+      }
+      out.push_back({kLastBeforeFeatures, index.at(best), best, why});
+    }
+    --room;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -161,7 +227,6 @@ Result<TenantList> LoadTenantList(Source* source, const ParsedSql& list, const s
       out.sizes.push_back(std::move(sizes));
     }
   }
-  if (out.values.empty()) return Status::Config(origin + ": the tenant list returned no tenants");
   return out;
 }
 
@@ -201,13 +266,6 @@ Result<TenantList> TenantListFromCounts(const TableCounts& counts, const std::ve
 }
 
 std::vector<PickedTenant> PickTenants(const TenantList& list, const PickOptions& options) {
-  // (priority, tenant index or -1 for a named tenant not in the list, reason)
-  struct Pick {
-    int priority;
-    long index;
-    std::string text;
-    std::string why;
-  };
   std::vector<Pick> picks;
   const size_t n = list.values.size();
   auto index_of = [&](const std::string& text) -> long {
@@ -297,13 +355,13 @@ std::vector<PickedTenant> PickTenants(const TenantList& list, const PickOptions&
   }
   std::stable_sort(picks.begin(), picks.end(), [](const Pick& x, const Pick& y) { return x.priority < y.priority; });
   std::vector<PickedTenant> out;
-  for (const Pick& p : picks) {
+  auto take = [&](const Pick& p) {
     auto same = std::find_if(out.begin(), out.end(), [&](const PickedTenant& t) { return t.value.text == p.text; });
     if (same != out.end()) {
       if (std::find(same->why.begin(), same->why.end(), p.why) == same->why.end()) same->why.push_back(p.why);
-      continue;
+      return;
     }
-    if (static_cast<int>(out.size()) >= options.max_tenants && p.priority > 1) continue;
+    if (static_cast<int>(out.size()) >= options.max_tenants && p.priority > 1) return;
     PickedTenant t;
     if (p.index >= 0) {
       t.value = list.values[static_cast<size_t>(p.index)];
@@ -316,6 +374,49 @@ std::vector<PickedTenant> PickTenants(const TenantList& list, const PickOptions&
     if (p.index < 0 && t.value.text.empty()) t.value.text = p.text;
     t.why.push_back(p.why);
     out.push_back(std::move(t));
+  };
+  size_t next = 0;
+  for (; next < picks.size() && picks[next].priority <= kLastBeforeFeatures; ++next) take(picks[next]);
+  if (options.features != nullptr) {
+    for (Pick& p : CoverFeatures(list, *options.features, out, options.max_tenants)) take(p);
+  }
+  for (; next < picks.size(); ++next) take(picks[next]);
+  return out;
+}
+
+std::vector<SweepTenant> SweepOrder(const TenantList& list, const std::vector<Feature>& features,
+                                    const std::vector<PickedTenant>& picked) {
+  std::set<std::string> taken;
+  for (const PickedTenant& p : picked) taken.insert(p.value.text);
+  // Rarest feature first: per tenant, the fewest holders among the rare features it holds.
+  std::map<std::string, std::pair<size_t, std::string>> rarest;
+  for (const Feature& f : features) {
+    if (!f.rare) continue;
+    for (const std::string& t : f.holders) {
+      auto it = rarest.find(t);
+      if (it == rarest.end() || f.holders.size() < it->second.first) rarest[t] = {f.holders.size(), f.why.at(t)};
+    }
+  }
+  struct Entry {
+    size_t index;
+    size_t holders;
+    double size;
+  };
+  std::vector<Entry> entries;
+  for (size_t k = 0; k < list.values.size(); ++k) {
+    if (taken.count(list.values[k].text) != 0) continue;
+    auto r = rarest.find(list.values[k].text);
+    double size = 0;
+    for (double d : list.sizes[k]) size += d;
+    entries.push_back({k, r == rarest.end() ? SIZE_MAX : r->second.first, size});
+  }
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.holders != b.holders ? a.holders < b.holders : a.size < b.size;
+  });
+  std::vector<SweepTenant> out;
+  for (const Entry& e : entries) {
+    auto r = rarest.find(list.values[e.index].text);
+    out.push_back({e.index, r == rarest.end() ? "" : r->second.second});
   }
   return out;
 }

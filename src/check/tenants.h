@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "check/check.h"
+#include "check/features.h"
 #include "source/source.h"
 
 namespace strata::check {
@@ -58,8 +59,23 @@ struct PickOptions {
   int max_tenants = 24;
   std::vector<ParamValue> named;                             // --tenants, always included
   std::vector<std::pair<std::string, std::string>> flagged;  // (tenant text, reason), e.g. stale statistics
+  // Value features (features.h): after the named, flagged, empty and largest tenants, and before the
+  // rest of the size strata, tenants are added by a greedy set cover until every rare feature is held
+  // by a picked tenant (or max_tenants is reached): each time the tenant that holds the most features
+  // not yet covered, the rarest first on a tie, then the smallest.
+  const std::vector<Feature>* features = nullptr;
 };
 
 std::vector<PickedTenant> PickTenants(const TenantList& list, const PickOptions& options);
+
+// The rest of the tenants for the correctness sweep: those holding a rare feature first, the rarest
+// feature first, then every other tenant from the smallest (total rows over the dimensions) up.
+// Each with the words of its rarest feature, or empty.
+struct SweepTenant {
+  size_t index;     // into list.values
+  std::string why;  // its rarest feature, for people; empty when it holds none
+};
+std::vector<SweepTenant> SweepOrder(const TenantList& list, const std::vector<Feature>& features,
+                                    const std::vector<PickedTenant>& picked);
 
 }  // namespace strata::check

@@ -15,6 +15,11 @@ namespace strata::check {
 
 double Median(std::vector<double> values);
 
+// Robust z-scores: (x - median) / (1.4826 * MAD). When more than half the values are equal (MAD 0),
+// the mean absolute deviation stands in, so the few that differ still stand out; all 0 when every
+// value is the same.
+std::vector<double> RobustZ(const std::vector<double>& values);
+
 struct TimingRule {
   double slower_ratio = 1.5;
   double min_slower_ms = 20;

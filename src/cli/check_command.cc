@@ -81,7 +81,22 @@ int RunCheckCommand(const CheckArgs& args) {
   } else if (!args.execution.empty()) {
     return Fail(Status::Usage("--execution takes simple or prepared"));
   }
-  options.analyze_first = args.analyze_first;
+  if (args.statistics == "fresh" || (args.analyze_first && args.statistics.empty())) {
+    options.statistics = check::StatisticsMode::kFresh;
+  } else if (args.statistics == "both") {
+    options.statistics = check::StatisticsMode::kBoth;
+  } else if (!args.statistics.empty() && args.statistics != "current") {
+    return Fail(Status::Usage("--statistics takes current, fresh or both"));
+  }
+  if (args.analyze_first && !args.statistics.empty() && args.statistics != "fresh") {
+    return Fail(Status::Usage("--analyze-first is --statistics fresh: give one of them"));
+  }
+  if (!args.sweep_budget.empty()) {
+    auto d = args.sweep_budget == "0" ? std::optional<std::chrono::milliseconds>(0) : ParseDuration(args.sweep_budget);
+    if (!d)
+      return Fail(Status::Usage("--sweep-budget " + args.sweep_budget + ": expected a duration like 30s, 5min, or 0"));
+    options.settings.sweep_budget = *d;
+  }
   options.statement_timeout = candidate->statement_timeout;
   if (!args.timeout.empty()) {
     auto d = ParseDuration(args.timeout);

@@ -50,6 +50,8 @@ int Main(int argc, char** argv) {
   generate_cmd->add_option("--project", gen.project, "The project folder (its database is the target)");
   generate_cmd->add_option("--database", gen.database, "sqlite:path.db or a PostgreSQL URL (replaces its tables)");
   generate_cmd->add_option("--scale", gen.scale, "1: the demo (about 2 million rows); 0.01 small; 10+ large");
+  generate_cmd->add_option("--tenants", gen.tenants,
+                           "Typical admins, besides one of each unusual kind (default 200 x scale, at least 12)");
   generate_cmd->add_option("--seed", gen.seed, "The same seed gives the same data (default 42)");
   generate_cmd->add_flag("--no-analyze", gen.no_analyze, "Leave the planner statistics stale (no ANALYZE)");
   generate_cmd->add_flag(
@@ -77,7 +79,13 @@ int Main(int argc, char** argv) {
   check_cmd->add_option("--max-tenants", chk.max_tenants, "At most this many tenants per report ([check] max_tenants)");
   check_cmd->add_option("--execution", chk.execution, "simple or prepared, for both versions (default: each report's)");
   check_cmd->add_option("--timeout", chk.timeout, "Statement timeout of a run (default: the project's)");
-  check_cmd->add_flag("--analyze-first", chk.analyze_first, "ANALYZE the tables the reports read before checking");
+  check_cmd->add_flag("--analyze-first", chk.analyze_first, "The same as --statistics fresh");
+  check_cmd->add_option("--statistics", chk.statistics,
+                        "current (default), fresh (ANALYZE first) or both (re-time slower tenants after ANALYZE); "
+                        "fresh and both write statistics to the database");
+  check_cmd->add_option("--sweep-budget", chk.sweep_budget,
+                        "Time for comparing the rows of the tenants not picked, per report: 60s, 5min, 0 for none "
+                        "([check] sweep_budget)");
   check_cmd->add_option("--json", chk.json, "Write the verdict JSON (strata-check/1) here");
   check_cmd->add_option("--html", chk.html, "Write a self-contained HTML report here");
   check_cmd->add_option("--junit", chk.junit, "Write JUnit XML here");

@@ -47,6 +47,7 @@ struct GenerateArgs {
   std::string project;
   std::string database;
   double scale = 1;
+  int tenants = 0;  // typical admins; 0: from the scale
   uint64_t seed = 42;
   bool no_analyze = false;
   bool replace = false;  // replace tables (or a SQLite file) that strata generate did not make
@@ -69,6 +70,8 @@ struct CheckArgs {
   std::string execution;
   std::string timeout;
   bool analyze_first = false;
+  std::string statistics;    // current | fresh | both
+  std::string sweep_budget;  // a duration, or 0
   std::string json, html, junit;
   bool quiet = false;
 };

@@ -280,7 +280,19 @@ Status Loader::Report(const std::string& name, const toml::node& node) {
 }
 
 Status Loader::Check(const toml::table& t) {
-  STRATA_RETURN_IF_ERROR(CheckKeys(t, "[check]", {"repetitions", "slower_ratio", "min_slower_ms", "max_tenants"}));
+  STRATA_RETURN_IF_ERROR(
+      CheckKeys(t, "[check]", {"repetitions", "slower_ratio", "min_slower_ms", "max_tenants", "sweep_budget"}));
+  if (const toml::node* n = t.get("sweep_budget")) {
+    if (n->is_integer() && n->as_integer()->get() == 0) {
+      p_->check.sweep_budget = std::chrono::milliseconds(0);
+    } else if (n->is_string() && n->as_string()->get() == "0") {
+      p_->check.sweep_budget = std::chrono::milliseconds(0);
+    } else {
+      auto d = Duration(*n, "check.sweep_budget");
+      if (!d.ok()) return d.status();
+      p_->check.sweep_budget = *d;
+    }
+  }
   if (const toml::node* n = t.get("repetitions")) {
     auto v = PositiveInt(*n, "check.repetitions");
     if (!v.ok()) return v.status();
