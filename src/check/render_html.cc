@@ -248,7 +248,8 @@ void AppendReport(const ReportResult& report, size_t index, std::string* out) {
   if (!report.base_report.empty()) *out += "base report <b>" + EscapeHtml(report.base_report) + "</b> · ";
   *out += "tenants from " + (report.tenants_from.empty() ? "—" : EscapeHtml(report.tenants_from));
   if (!report.dimensions.empty()) *out += " · dimensions: " + EscapeHtml(Joined(report.dimensions, ", "));
-  *out += "</p>\n";
+  *out += "<br>" + EscapeHtml(Coverage(report)) + "</p>\n";
+  if (!report.error.empty()) *out += "<p><b>Error:</b> " + EscapeHtml(report.error) + "</p>\n";
   if (!report.notes.empty()) {
     *out += "<ul>\n";
     for (const std::string& note : report.notes) *out += "<li>" + EscapeHtml(note) + "</li>\n";

@@ -93,6 +93,10 @@ struct Counts {
 
 Counts Count(const ReportResult& report) {
   Counts c;
+  if (!report.error.empty()) {  // the report's own error: no tenant's rows were compared
+    ++c.tests;
+    ++c.errors;
+  }
   for (const TenantResult& t : report.tenants) {
     ++c.tests;
     if (t.verdict == Verdict::kError) {
@@ -134,7 +138,15 @@ std::string RenderJunit(const CheckResult& result) {
     property("candidate", result.candidate_label);
     if (!report.base_report.empty()) property("base_report", report.base_report);
     property("verdict", VerdictName(report.verdict));
+    property("tenants_total", std::to_string(report.tenants_total));
+    property("results_compared", std::to_string(report.results_compared));
+    property("coverage", Coverage(report));
     out += "    </properties>\n";
+    if (!report.error.empty()) {
+      out += "    <testcase name=\"coverage\" classname=\"strata.check." + Xml(report.report) +
+             "\" time=\"0\">\n      <error type=\"error\" message=\"" + Xml(report.error) + "\">" +
+             XmlText(report.error) + "</error>\n    </testcase>\n";
+    }
     for (const TenantResult& t : report.tenants) AppendCase(report, t, &out);
     out += "  </testsuite>\n";
   }

@@ -104,6 +104,84 @@ class CheckTest(TempDirTest):
         self.assertNotRegex(html, r"(src|href)\s*=\s*[\"']?(https?:)?//")
         self.assertNotIn("<script", html)
 
+    def project_with_list(self, name, list_sql):
+        """A copy of the example project whose [tenant] list is list_sql (None: no list)."""
+        project = self.path(name)
+        shutil.copytree(Example.get(), project, symlinks=True)
+        toml = read(os.path.join(project, "strata.toml"))
+        toml = toml.replace('list = "tenants.sql"\n', "" if list_sql is None else f'list = "{list_sql}"\n')
+        write(os.path.join(project, "strata.toml"), toml)
+        return project
+
+    def test_every_way_of_declaring_tenants_finds_the_admins_a_rewrite_is_wrong_for(self):
+        for name, list_sql in (("ids", "SELECT id FROM admins ORDER BY id"), ("none", None)):
+            project = self.project_with_list(name, list_sql)
+            code, out, err, doc = self.check("member_activity_rewrite", "--base-report", "member_activity",
+                                             project=project)
+            self.assertEqual(code, 1, name + out + err)
+            report = doc["reports"][0]
+            kinds = admins_of_kind(project)
+            different = {kinds[t["tenant"]] for t in report["tenants"] if t["verdict"] == "different_results"}
+            self.assertEqual(different, {"installments", "refunds"}, name)
+            # A list of ids gets Strata's own dimensions: rows per tenant in each table the report reads.
+            self.assertIn("orders", report["dimensions"], name)
+            self.assertIn("payments", report["dimensions"], name)
+            # Every tenant's rows were compared: the picked ones and the sweep's.
+            # (Without a list, the tenants are those found in the tables: the empty admin has no rows.)
+            total = len(kinds) if list_sql else len(kinds) - 1
+            self.assertEqual(report["tenants_total"], total, name)
+            self.assertEqual(report["results_compared"], total, name)
+            self.assertIn(f"results compared for {total} of {total} tenants", out)
+            # Why each is picked names its value feature, in words: "up to 40 rows of payments per order_id".
+            whys = " | ".join("; ".join(t["why"]) for t in report["tenants"])
+            self.assertRegex(whys, r"up to \d+ rows of payments per order_id \(typical tenant: at most 1\)")
+
+    def test_no_tenant_compared_is_never_a_pass(self):
+        project = self.project_with_list("nobody", "SELECT id FROM admins WHERE id < 0")
+        code, out, err, doc = self.check("member_activity_fast", "--base-report", "member_activity", project=project,
+                                         *("--junit", self.path("v.xml")))
+        self.assertEqual(code, 1, out + err)
+        report = doc["reports"][0]
+        self.assertEqual(doc["verdict"], "fail")
+        self.assertEqual((report["tenants_total"], report["results_compared"]), (0, 0))
+        self.assertIn("returned no tenants", report["error"])
+        self.assertIn("ERROR", out)
+        self.assertEqual(ET.parse(self.path("v.xml")).getroot().get("errors"), "1")
+        # A report over no table that carries the tenant, without a list: an error that says what to do.
+        folder = self.path("no-tenant-table")
+        os.makedirs(os.path.join(folder, "reports"))
+        os.symlink(os.path.join(Example.get(), "demo.db"), os.path.join(folder, "demo.db"))
+        write(os.path.join(folder, "reports", "a.sql"), "SELECT count(*) AS n FROM admins WHERE :admin_id IS NOT NULL")
+        write(os.path.join(folder, "strata.toml"),
+              '[database]\nurl = "sqlite:demo.db"\n[tenant]\nparam = "admin_id"\n'
+              '[reports.a]\nsql = "reports/a.sql"\n[reports.a.params]\nadmin_id = { type = "bigint" }\n')
+        code, out, err, doc = self.check("a", "--base-report", "a", project=folder)
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("--tenants", doc["reports"][0]["error"])
+        self.assertEqual(doc["reports"][0]["results_compared"], 0)
+
+    def test_the_sweep_finds_a_wrong_tenant_the_picks_left_out(self):
+        project = Example.get()
+        kinds = admins_of_kind(project)
+        code, out, err, doc = self.check("member_activity_rewrite", "--base-report", "member_activity",
+                                         "--max-tenants", "1")
+        self.assertEqual(code, 1, out + err)
+        report = doc["reports"][0]
+        # A tenant swept as far slower on its one run is checked in full, and may pass there.
+        swept = [t for t in report["tenants"] if t["found_by_sweep"] and t["verdict"] != "pass"]
+        self.assertTrue(swept, report["tenants"])
+        self.assertTrue(all(t["verdict"] == "different_results" for t in swept), swept)
+        self.assertTrue({kinds[t["tenant"]] for t in swept} <= {"installments", "refunds"})
+        self.assertIn("found by the sweep: its rows differed on one run", swept[0]["why"])
+        self.assertEqual(report["results_compared"], len(kinds))
+        self.assertGreater(report["sweep"]["compared"], 0)
+        # Without the sweep, the one picked tenant is all that was compared, and the output says so.
+        code, out, err, doc = self.check("member_activity_fast", "--base-report", "member_activity",
+                                         "--max-tenants", "1", "--sweep-budget", "0")
+        self.assertEqual(code, 0, out + err)
+        self.assertEqual(doc["reports"][0]["results_compared"], 1)
+        self.assertIn(f"results compared for 1 of {len(kinds)} tenants", out)
+
     def test_benign_rewrite_passes(self):
         code, out, err, doc = self.check("member_activity_fast", "--base-report", "member_activity")
         self.assertEqual(code, 0, out + err)
