@@ -198,10 +198,14 @@ struct CheckOptions {
   std::vector<ParamArg> params;        // --param: fixed values for the other parameters
   std::optional<Execution> execution;  // --execution: override both versions' modes
   StatisticsMode statistics = StatisticsMode::kCurrent;
-  // The timeout of a candidate run is timeout_ratio x the base's warm-up time, at least
-  // min_timeout and at most the project's statement timeout: a candidate 100x slower is reported,
-  // not waited for.
-  double timeout_ratio = 10;
+  // The timeout of a candidate run is the base's warm-up time times the larger of timeout_ratio and
+  // twice slower_ratio, at least min_timeout and at most the project's statement timeout: a
+  // candidate 100x slower is reported, not waited for, and one slower than that timeout fails
+  // whatever the timing rule would have said.
+  double timeout_ratio = 4;
+
+  // The candidate's timeout for a base that took base_ms.
+  std::chrono::milliseconds CandidateTimeout(double base_ms) const;
   std::chrono::milliseconds min_timeout{1000};
   std::chrono::milliseconds statement_timeout{std::chrono::minutes(10)};
   // Rows of each side shown for a tenant whose results differ.

@@ -24,6 +24,16 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Records a query that failed: its features are given up with a note, unless the check was
+// cancelled (or Strata failed), which stops the pass.
+void GiveUp(FeaturePass* pass, const std::string& what, const Status& status) {
+  if (status.code() == Status::Code::kCancelled || status.code() == Status::Code::kInternal) {
+    if (pass->stopped.ok()) pass->stopped = status;
+    return;
+  }
+  pass->notes.push_back(what + " not read: " + status.message());
+}
+
 // Runs one aggregate query under the timeout, counting it.
 Result<std::vector<TextRow>> Aggregate(Source* source, const std::string& sql, const std::vector<ParamValue>& params,
                                        const std::string& origin, const FeaturePassOptions& options,
@@ -116,7 +126,7 @@ std::vector<std::string> CategoryValues(Source* source, const TenantCarrier& t, 
                           " IS NOT NULL GROUP BY 1 LIMIT " + std::to_string(options.max_category_values + 1);
   auto rows = Aggregate(source, sql, {}, "the values of " + t.name + "." + c.name, options, pass);
   if (!rows.ok()) {
-    pass->notes.push_back("values of " + t.name + "." + c.name + " not read: " + rows.status().message());
+    GiveUp(pass, "values of " + t.name + "." + c.name, rows.status());
     return {};
   }
   if (rows->size() > static_cast<size_t>(options.max_category_values)) return {};
@@ -259,7 +269,7 @@ void TablePass(Source* source, const TenantCarrier& t, const std::set<std::pair<
   const std::string sql = keyed ? KeyedPassSql(t, aggregates, joins) : DirectPassSql(t, aggregates, joins);
   auto rows = Aggregate(source, sql, params, "the value features of " + t.name, options, pass);
   if (!rows.ok()) {
-    pass->notes.push_back("value features of " + t.name + " not read: " + rows.status().message());
+    GiveUp(pass, "value features of " + t.name, rows.status());
     return;
   }
   auto& counts = pass->rows[t.name];
@@ -307,7 +317,7 @@ void KeyPass(Source* source, const TenantCarrier& t, const ColumnInfo& c, const 
   const std::string sql = "SELECT s.t, max(s.n), count(*), sum(s.n) FROM (" + inner + ") s GROUP BY s.t";
   auto rows = Aggregate(source, sql, {}, "the keys of " + t.name + "." + c.name, options, pass);
   if (!rows.ok()) {
-    pass->notes.push_back("duplicates on " + t.name + "." + c.name + " not read: " + rows.status().message());
+    GiveUp(pass, "duplicates on " + t.name + "." + c.name, rows.status());
     return;
   }
   const std::string where = t.name + "." + c.name;
@@ -339,8 +349,8 @@ std::string Plural(int64_t n, const std::string& noun_rows) {
 
 }  // namespace
 
-FeaturePass RunFeaturePass(Source* source, const std::vector<TenantCarrier>& carriers,
-                           const FeaturePassOptions& options) {
+Result<FeaturePass> RunFeaturePass(Source* source, const std::vector<TenantCarrier>& carriers,
+                                   const FeaturePassOptions& options) {
   FeaturePass pass;
   auto many = ManyValued(source, options, &pass);
   if (!many.ok()) {
@@ -348,6 +358,7 @@ FeaturePass RunFeaturePass(Source* source, const std::vector<TenantCarrier>& car
     many = std::set<std::pair<std::string, std::string>>{};
   }
   for (const TenantCarrier& t : carriers) {
+    if (!pass.stopped.ok()) return pass.stopped;
     pass.tables.push_back(t.name);
     TablePass(source, t, *many, options, &pass);
     for (const ColumnInfo& c : t.columns) {
@@ -355,6 +366,7 @@ FeaturePass RunFeaturePass(Source* source, const std::vector<TenantCarrier>& car
       if (!c.unique && !on_path && (c.join_key || !c.parent_name.empty())) KeyPass(source, t, c, options, &pass);
     }
   }
+  if (!pass.stopped.ok()) return pass.stopped;
   return pass;
 }
 

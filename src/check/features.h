@@ -56,7 +56,8 @@ struct FeaturePass {
   std::vector<FeatureFigure> figures;
   int queries = 0;                 // aggregate queries run
   double ms = 0;                   // time spent in them
-  std::vector<std::string> notes;  // features given up: "orders: timed out after 10s"
+  std::vector<std::string> notes;  // features given up: "value features of orders not read: <why>"
+  Status stopped;                  // the check was cancelled during the pass
 };
 
 struct FeaturePassOptions {
@@ -64,9 +65,11 @@ struct FeaturePassOptions {
   int max_category_values = 32;
 };
 
-// REQUIRES: carriers from MapTenantCarriers on the same source.
-FeaturePass RunFeaturePass(Source* source, const std::vector<TenantCarrier>& carriers,
-                           const FeaturePassOptions& options);
+// REQUIRES: carriers from MapTenantCarriers on the same source. Fails only when the source was
+// cancelled (kCancelled) or Strata itself failed (kInternal); a query that fails otherwise becomes
+// a note.
+Result<FeaturePass> RunFeaturePass(Source* source, const std::vector<TenantCarrier>& carriers,
+                                   const FeaturePassOptions& options);
 
 // A feature that some tenants hold, with the words a reviewer reads.
 struct Feature {

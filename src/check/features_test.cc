@@ -135,7 +135,7 @@ TEST_F(FeaturesTest, FindsWhereTheTenantLivesThroughDeclaredAndImpliedKeys) {
 TEST_F(FeaturesTest, EachUnusualTenantHoldsARareFeatureAndTheTypicalOnesNone) {
   auto carriers = MapTenantCarriers(source_.get(), Report(), {"shop_id"});
   ASSERT_TRUE(carriers.ok());
-  FeaturePass pass = RunFeaturePass(source_.get(), *carriers, FeaturePassOptions{});
+  FeaturePass pass = RunFeaturePass(source_.get(), *carriers, FeaturePassOptions{}).value();
   EXPECT_TRUE(pass.notes.empty()) << pass.notes.front();
   EXPECT_GT(pass.queries, 0);
   EXPECT_EQ(pass.rows.at("orders").at("7"), 6);
@@ -170,7 +170,7 @@ TEST_F(FeaturesTest, EachUnusualTenantHoldsARareFeatureAndTheTypicalOnesNone) {
 TEST_F(FeaturesTest, TheCoverPicksEveryUnusualTenantWithinTheCapAndTheSweepTakesTheRest) {
   auto carriers = MapTenantCarriers(source_.get(), Report(), {"shop_id"});
   ASSERT_TRUE(carriers.ok());
-  FeaturePass pass = RunFeaturePass(source_.get(), *carriers, FeaturePassOptions{});
+  FeaturePass pass = RunFeaturePass(source_.get(), *carriers, FeaturePassOptions{}).value();
   const std::vector<Feature> features = DeriveFeatures(pass, Tenants());
   TenantList list;
   list.dimensions = {"orders"};

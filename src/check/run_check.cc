@@ -81,7 +81,9 @@ Result<Population> FindPopulation(const ReportRun& run, CheckResult* result) {
   if (run.options->progress) run.options->progress(cand.name + ": reading what each tenant's data holds");
   FeaturePassOptions fo;
   fo.statement_timeout = run.options->statement_timeout;
-  p.pass = RunFeaturePass(run.runner->source(), p.carriers, fo);
+  auto pass = RunFeaturePass(run.runner->source(), p.carriers, fo);
+  if (!pass.ok()) return pass.status();
+  p.pass = std::move(*pass);
   result->cost.feature_queries += p.pass.queries;
   result->cost.feature_ms += p.pass.ms;
   result->cost.query_ms += p.pass.ms;

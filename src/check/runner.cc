@@ -53,9 +53,7 @@ Status WarmUp(TenantCheck& c) {
   if (bw.ok()) {
     c.tr.base.rows = c.db.rows();
     c.base_warm_ms = *bw;
-    const double t = std::max(*bw * o.timeout_ratio, static_cast<double>(o.min_timeout.count()));
-    c.cand_timeout = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(t)));
-    if (c.base_timeout.count() > 0) c.cand_timeout = std::min(c.cand_timeout, c.base_timeout);
+    c.cand_timeout = o.CandidateTimeout(*bw);
   } else {
     c.tr.base.error = bw.status().message();
   }
@@ -284,6 +282,14 @@ PlanInfo Runner::Plan(const Version& v, std::chrono::milliseconds timeout, std::
     return {};
   }
   return *plan;
+}
+
+std::chrono::milliseconds CheckOptions::CandidateTimeout(double base_ms) const {
+  const double ratio = std::max(timeout_ratio, 2 * settings.slower_ratio);
+  const double t = std::max(base_ms * ratio, static_cast<double>(min_timeout.count()));
+  auto out = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(t)));
+  if (statement_timeout.count() > 0) out = std::min(out, statement_timeout);
+  return out;
 }
 
 bool Fatal(const Status& s) {

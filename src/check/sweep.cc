@@ -41,10 +41,7 @@ Result<OneRun> RunOnce(const ReportRun& run, const ParamValue& tenant) {
     return out;  // the base fails too: nothing to compare, nothing the candidate broke
   }
   out.base_ms = *b;
-  const double t = std::max(*b * o.timeout_ratio, static_cast<double>(o.min_timeout.count()));
-  auto timeout = std::chrono::milliseconds(static_cast<int64_t>(std::ceil(t)));
-  if (o.statement_timeout.count() > 0) timeout = std::min(timeout, o.statement_timeout);
-  auto c = run.runner->Run(vc, timeout, &dc, nullptr);
+  auto c = run.runner->Run(vc, o.CandidateTimeout(*b), &dc, nullptr);
   if (!c.ok()) {
     if (Fatal(c.status())) return c.status();
     out.finding = c.status().code() == Status::Code::kTimeout ? Finding::kSlower : Finding::kFailed;
