@@ -2,7 +2,8 @@
 admins; a tenant grown after ANALYZE (autovacuum off for its table) is picked, flagged with the
 table and the ANALYZE to run, and no longer after --analyze-first; a change to prepared statements
 that falls into a generic-plan trap for the heaviest tenant fails as slower, with the generic plan
-named. Each test class uses its own database, so the tests can run beside the others."""
+named; --statistics both tells a tenant slower only under stale statistics from one a bad rewrite
+slows. Each test class uses its own database, so the tests can run beside the others."""
 
 import json
 import os
@@ -163,6 +164,88 @@ class CheckPostgresTest(TempDirTest):
         code, out, err, doc = self.check(folder, "candidate", "--base-report", "base", "--max-tenants", "4",
                                          "--execution", "simple")
         self.assertEqual(code, 0, out + err)
+
+    def test_statistics_both_tells_stale_statistics_from_a_bad_rewrite(self):
+        url = database("strata_check_statistics_both")
+        sql(url, [
+            # 1. NOT IN -> NOT EXISTS, harmless under fresh statistics. Tenant 1000 is created after
+            # ANALYZE (autovacuum off for events): the MCV list holds every tenant seen, so the
+            # planner estimates 1 row for it. NOT IN keeps its hashed subplan whatever the estimate;
+            # NOT EXISTS becomes a nested loop anti join that scans blocked once per event (20,000
+            # scans of 150 rows), where fresh statistics give a hash anti join.
+            "CREATE TABLE blocked (code text PRIMARY KEY)",
+            "INSERT INTO blocked SELECT 'A' || g FROM generate_series(1, 300, 2) g",
+            "CREATE TABLE events (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, account_code text NOT NULL, "
+            "kind int NOT NULL, amount int NOT NULL)",
+            "CREATE INDEX events_tenant ON events (tenant_id)",
+            "INSERT INTO events (tenant_id, account_code, kind, amount) SELECT t, 'A' || ((t * 7 + g) % 300 + 1), "
+            "g % 7, g FROM generate_series(1, 100) t, generate_series(1, 50) g",
+            # Flush this session's row counts first, or they would land after ANALYZE and count as
+            # changes since (PostgreSQL 15 flushes them at most once a second).
+            "SELECT pg_stat_force_next_flush()",
+            "ANALYZE blocked",
+            "ANALYZE events",
+            "ALTER TABLE events SET (autovacuum_enabled = off)",
+            "INSERT INTO events (tenant_id, account_code, kind, amount) SELECT 1000, 'A' || (g % 300 + 1), g % 7, g "
+            "FROM generate_series(1, 20000) g",
+            # 2. A window's running balance rewritten as a correlated subquery: quadratic in the
+            # tenant's rows (tenant 41: 2,000) under any statistics.
+            "CREATE TABLE ledger (id bigserial PRIMARY KEY, tenant_id bigint NOT NULL, amount int NOT NULL)",
+            "CREATE INDEX ledger_tenant_id ON ledger (tenant_id, id)",
+            "INSERT INTO ledger (tenant_id, amount) SELECT t, (t * 31 + g) % 200 - 50 "
+            "FROM generate_series(1, 40) t, generate_series(1, 40) g",
+            "INSERT INTO ledger (tenant_id, amount) SELECT 41, g % 200 - 50 FROM generate_series(1, 2000) g",
+            "SELECT pg_stat_force_next_flush()",
+            "ANALYZE ledger",
+        ])
+        base = ("SELECT e.kind, count(*) AS n, sum(e.amount) AS total FROM events e WHERE e.tenant_id = :tenant_id "
+                "AND e.account_code NOT IN (SELECT code FROM blocked) GROUP BY e.kind ORDER BY e.kind")
+        candidate = ("SELECT e.kind, count(*) AS n, sum(e.amount) AS total FROM events e WHERE e.tenant_id = :tenant_id "
+                     "AND NOT EXISTS (SELECT 1 FROM blocked b WHERE b.code = e.account_code) "
+                     "GROUP BY e.kind ORDER BY e.kind")
+        folder = project(self.path("stale"), url, {"base": (base, "simple"), "candidate": (candidate, "simple")})
+        code, out, err, doc = self.check(folder, "candidate", "--base-report", "base", "--statistics", "both")
+        self.assertEqual(code, 1, out + err)  # the tenant stays slower: the check still fails
+        self.assertEqual(doc["verdict"], "fail")
+        self.assertIn("public.events", doc["analyzed_tables"])
+        tenants = {t["tenant"]: t for t in doc["reports"][0]["tenants"]}
+        self.assertIn(1000, tenants, list(tenants))
+        grown = tenants[1000]
+        self.assertIn(grown["verdict"], ("slower", "timeout"), grown["explanation"])
+        self.assertIn("fresh_statistics", grown, grown["explanation"])
+        fresh = grown["fresh_statistics"]
+        self.assertEqual(fresh["cause"], "stale_statistics", grown["explanation"])
+        self.assertEqual(fresh["verdict"], "pass", grown["explanation"])
+        self.assertIn("public.events", fresh["analyzed"])
+        self.assertFalse(fresh["timed_out"])
+        self.assertNotEqual(fresh["candidate_plan"], grown["candidate"]["plan"])  # hash anti join now
+        stale_ms = grown["candidate"]["timeout_ms"] if grown["candidate"]["timed_out"] else grown["candidate"]["median_ms"]
+        self.assertLess(fresh["candidate_median_ms"] * 3, stale_ms, grown["explanation"])
+        self.assertIn("ANALYZE public.events", grown["explanation"])
+        self.assertIn("slower only under the current, stale statistics", grown["explanation"])
+        for tenant, t in tenants.items():
+            if tenant != 1000:
+                self.assertEqual(t["verdict"], "pass", t["explanation"])
+                self.assertNotIn("fresh_statistics", t)
+
+        base = "SELECT id, amount, sum(amount) OVER (ORDER BY id) AS balance FROM ledger WHERE tenant_id = :tenant_id ORDER BY id"
+        candidate = ("SELECT l.id, l.amount, (SELECT sum(l2.amount) FROM ledger l2 WHERE l2.tenant_id = l.tenant_id "
+                     "AND l2.id <= l.id) AS balance FROM ledger l WHERE l.tenant_id = :tenant_id ORDER BY l.id")
+        folder = project(self.path("rewrite"), url, {"base": (base, "simple"), "candidate": (candidate, "simple")})
+        code, out, err, doc = self.check(folder, "candidate", "--base-report", "base", "--statistics", "both")
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("public.ledger", doc["analyzed_tables"])
+        tenants = {t["tenant"]: t for t in doc["reports"][0]["tenants"]}
+        self.assertIn(41, tenants, list(tenants))
+        heavy = tenants[41]
+        self.assertIn(heavy["verdict"], ("slower", "timeout"), heavy["explanation"])
+        self.assertIn("fresh_statistics", heavy, heavy["explanation"])
+        fresh = heavy["fresh_statistics"]
+        self.assertEqual(fresh["cause"], "rewrite", heavy["explanation"])
+        self.assertIn(fresh["verdict"], ("slower", "timeout"), heavy["explanation"])
+        self.assertIn("public.ledger", fresh["analyzed"])
+        self.assertFalse(any(h["stale"] for h in heavy["tables"]), heavy["tables"])  # fresh all along
+        self.assertIn("the rewrite itself is the cause, not the statistics", heavy["explanation"])
 
 
 if __name__ == "__main__":
