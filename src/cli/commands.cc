@@ -84,7 +84,7 @@ int Main(int argc, char** argv) {
                         "current (default), fresh (ANALYZE first) or both (re-time slower tenants after ANALYZE); "
                         "fresh and both write statistics to the database");
   check_cmd->add_option("--sweep-budget", chk.sweep_budget,
-                        "Time for comparing the rows of the tenants not picked, per report: 60s, 5min, 0 for none "
+                        "Time for comparing the rows of the tenants not picked, per report (default 30s): 90s, 5min, 0 for none "
                         "([check] sweep_budget)");
   check_cmd->add_option("--json", chk.json, "Write the verdict JSON (strata-check/1) here");
   check_cmd->add_option("--html", chk.html, "Write a self-contained HTML report here");

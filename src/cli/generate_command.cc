@@ -20,6 +20,7 @@ int RunGenerate(const GenerateArgs& args) {
     if (!project.ok()) return Fail(project.status());
   }
   if (!(args.scale > 0) || args.scale > 1000) return Fail(Status::Usage("--scale must be above 0 and at most 1000"));
+  if (args.tenants < 0 || args.tenants > 1000000) return Fail(Status::Usage("--tenants must be 1 to 1,000,000"));
   // Only --database or the project: a database named by the environment for reading reports is
   // not one to replace tables in by accident.
   DatabaseChoice db{args.database, "--database"};
@@ -33,6 +34,7 @@ int RunGenerate(const GenerateArgs& args) {
 
   synth::GenerateOptions options;
   options.scale = args.scale;
+  options.tenants = args.tenants;
   options.seed = args.seed;
   options.analyze = !args.no_analyze;
   const bool tty = !args.quiet && isatty(STDERR_FILENO);

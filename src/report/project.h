@@ -49,7 +49,7 @@ struct CheckSettings {
   double min_slower_ms = 20;
   int max_tenants = 24;
   // The correctness sweep's time budget per report (docs/check.md); 0 turns the sweep off.
-  std::chrono::milliseconds sweep_budget{std::chrono::seconds(60)};
+  std::chrono::milliseconds sweep_budget{std::chrono::seconds(30)};
 };
 
 struct ApiKeySpec {

@@ -23,24 +23,31 @@ namespace {
 struct TenantKind {
   std::string_view name;
   std::string_view why;
-  int members;                // fixed size; -1: from the heavy tail
-  double orders_per_member;   // mean; -1: grows with the admin's size
-  double items_per_order;     // mean, at least 1
-  double payments_per_order;  // mean installments of a paid order, at least 1
-  double refund_rate;         // share of payments refunded
-  int refunds_per_refund;     // refunds of one refunded payment, up to
-  double null_rate;           // share of optional values left NULL
-  bool long_text;             // names of thousands of characters, mixed scripts
-  bool far_dates;             // orders in 1901-1950 and 2090-2099
-  bool time_zones;            // buyers from UTC-11 to UTC+14, orders around midnight
+  int members = 0;                // fixed size; -1: from the heavy tail (see like_typical_at)
+  double orders_per_member = -1;  // mean; -1: grows with the admin's size
+  double items_per_order = 2.5;   // mean, at least 1
+  double payments_per_order = 1;  // mean installments of a paid order, at least 1
+  double refund_rate = 0.04;      // share of payments refunded
+  int refunds_per_refund = 1;     // refunds of one refunded payment, up to
+  double null_rate = 0.05;        // share of optional values left NULL
+  bool long_text = false;         // names of thousands of characters, mixed scripts
+  bool far_dates = false;         // orders in 1901-1950 and 2090-2099
+  bool time_zones = false;        // buyers from UTC-11 to UTC+14, orders around midnight
+  // Unusual in values and typical in size: sized as the typical admin ranked at this share of
+  // them (0.5: the median), so that no row count per table tells it apart. 0: `members` is used.
+  // Their unusual values are common within them (40%), so that any report period holds some.
+  double like_typical_at = 0;
+  double guest_rate = 0;        // orders with no member (member_id NULL): guest checkouts
+  double rare_status_rate = 0;  // orders in status 'disputed', which no other admin has
+  double chargeback_rate = 0;   // paid orders whose payment is negative
+  double zero_rate = 0;         // order lines of quantity 0, and lines of price 0
+  int shared_refs = 0;          // orders share this many external references (0: one each)
+  double null_method_rate = 0;  // payments with no method
+  double over_refund_rate = 0;  // payments refunded once, for more than was paid
 };
 
-constexpr TenantKind kTypical = {"typical", "most admins: sizes from a heavy tail, orders per member grow with size",
-                                 -1,        -1,
-                                 2.5,       1,
-                                 0.04,      1,
-                                 0.05,      false,
-                                 false,     false};
+constexpr TenantKind kTypical = {
+    .name = "typical", .why = "most admins: sizes from a heavy tail, orders per member grow with size", .members = -1};
 
 constexpr TenantKind kTenantKinds[] = {
     {"empty", "no members and no orders", 0, 0, 1, 1, 0, 1, 0, false, false, false},
@@ -57,13 +64,57 @@ constexpr TenantKind kTenantKinds[] = {
     {"far_dates", "orders dated 1901-1950 and 2090-2099", 50, 4, 2.5, 1, 0.04, 1, 0.05, false, true, false},
     {"time_zones", "buyers in time zones from UTC-11 to UTC+14, ordering around midnight", 60, 4, 2.5, 1, 0.04, 1, 0.05,
      false, false, true},
+    // Typical in size, unusual in values: only what their data holds tells them apart.
+    {.name = "guest_orders",
+     .why = "40% of orders placed as a guest: orders.member_id NULL",
+     .like_typical_at = 0.35,
+     .guest_rate = 0.4},
+    {.name = "rare_status",
+     .why = "40% of orders in status 'disputed', which no other admin has",
+     .like_typical_at = 0.35,
+     .rare_status_rate = 0.4},
+    {.name = "chargebacks",
+     .why = "40% of paid orders charged back: their payment is negative",
+     .like_typical_at = 0.35,
+     .chargeback_rate = 0.4},
+    {.name = "zeros",
+     .why = "order lines of quantity 0 or price 0, so some payments are 0",
+     .like_typical_at = 0.35,
+     .zero_rate = 0.25},
+    // Sized, not ranked: duplicates make a self-join quadratic, which shows only past a few hundred
+    // orders, and the median admin of 2,000 has a few dozen. 100 members is among the larger
+    // typical admins at every scale and far from the largest.
+    {.name = "duplicate_refs",
+     .why = "orders imported from another system with one placeholder as their external reference",
+     .members = 100,
+     .orders_per_member = 20,
+     .shared_refs = 1},
+    {.name = "null_methods",
+     .why = "40% of payments without a method: payments.method NULL",
+     .like_typical_at = 0.35,
+     .null_method_rate = 0.4},
+    {.name = "over_refunds",
+     .why = "40% of payments refunded once for more than was paid",
+     .like_typical_at = 0.35,
+     .over_refund_rate = 0.4},
 };
 
 constexpr double kTailExponent = 1.3;
 constexpr int kTypicalAdminsAtScale1 = 200;
 constexpr int kTopMembersAtScale1 = 20000;
 
-enum What : uint64_t { kAdmin = 1, kMember, kProduct, kOrderCount, kOrder, kItems, kPayments, kRefunds, kShuffle };
+enum What : uint64_t {
+  kAdmin = 1,
+  kMember,
+  kProduct,
+  kOrderCount,
+  kOrder,
+  kItems,
+  kPayments,
+  kRefunds,
+  kShuffle,
+  kOverRefund
+};
 
 // ---- Word pools ---------------------------------------------------------------------------------
 
@@ -122,16 +173,28 @@ struct Admin {
   int home_offset = 0;                                           // minutes east of UTC where most of its buyers are
 };
 
+// Orders per member grow with the admin's size (members, against the largest admin's `top`).
+double OrdersPerMember(int64_t members, double top) {
+  const double size = std::log(static_cast<double>(members) + 1) / std::log(top + 1);
+  return 1 + 9 * size * size;  // large admins: more members and more orders each
+}
+
+int TypicalAdmins(const GenerateOptions& o) {
+  return o.tenants > 0 ? o.tenants : std::max(12, static_cast<int>(std::lround(kTypicalAdminsAtScale1 * o.scale)));
+}
+
 std::vector<Admin> Plan(const GenerateOptions& o) {
-  const int typical = std::max(12, static_cast<int>(std::lround(kTypicalAdminsAtScale1 * o.scale)));
+  const int typical = TypicalAdmins(o);
   const double top = std::max(100.0, kTopMembersAtScale1 * o.scale);
+  const auto members_at_rank = [top](int rank) {
+    return std::max<int64_t>(1, std::lround(top / std::pow(rank, kTailExponent)));
+  };
   std::vector<Admin> admins;
   for (int rank = 1; rank <= typical; ++rank) {
     Admin a;
     a.kind = &kTypical;
-    a.members = std::max<int64_t>(1, std::lround(top / std::pow(rank, kTailExponent)));
-    const double size = std::log(static_cast<double>(a.members) + 1) / std::log(top + 1);
-    a.orders_per_member = 1 + 9 * size * size;  // large admins: more members and more orders each
+    a.members = members_at_rank(rank);
+    a.orders_per_member = OrdersPerMember(a.members, top);
     admins.push_back(a);
   }
   for (const TenantKind& k : kTenantKinds) {
@@ -139,6 +202,10 @@ std::vector<Admin> Plan(const GenerateOptions& o) {
     a.kind = &k;
     a.members = k.members;
     a.orders_per_member = k.orders_per_member;
+    if (k.like_typical_at > 0) {
+      a.members = members_at_rank(std::max(1, static_cast<int>(std::lround(k.like_typical_at * typical))));
+      a.orders_per_member = OrdersPerMember(a.members, top);
+    }
     admins.push_back(a);
   }
   // Ids in a seeded shuffle: the heaviest admin is not admin 1.
@@ -165,9 +232,10 @@ std::vector<Admin> Plan(const GenerateOptions& o) {
 // ---- Rows derived from their keys ---------------------------------------------------------------
 
 struct Order {
-  int64_t id, member_id;
-  int64_t ordered_at;  // UTC micros
-  int offset;          // the buyer's zone, minutes east of UTC
+  int64_t id, member_id;  // member_id 0: a guest checkout (NULL)
+  int64_t ref;            // the external reference: "ORD-<ref>", or "IMPORT-<-ref>" when shared
+  int64_t ordered_at;     // UTC micros
+  int offset;             // the buyer's zone, minutes east of UTC
   std::string_view status;
 };
 
@@ -193,6 +261,12 @@ Order DeriveOrder(const GenerateOptions& o, const Admin& a, int64_t id) {
   }
   out.ordered_at = (day * 86400 + second) * kMicrosPerSecond;
   out.status = r.Pick(kStatuses);
+  out.ref = id;
+  // The unusual values are drawn after the typical ones, which stay as they were.
+  const TenantKind& k = *a.kind;
+  if (k.rare_status_rate > 0 && r.Chance(k.rare_status_rate)) out.status = "disputed";
+  if (k.guest_rate > 0 && r.Chance(k.guest_rate)) out.member_id = 0;
+  if (k.shared_refs > 0) out.ref = -r.Range(1, k.shared_refs);
   return out;
 }
 
@@ -213,13 +287,17 @@ void DeriveItems(const GenerateOptions& o, const Admin& a, const Order& order, s
     it.product_id = a.first_product + r.Range(0, a.products - 1);
     it.quantity = a.kind->items_per_order > 10 ? r.Range(1, 50) : r.Range(1, 5);
     it.unit_cents = ProductPrice(o, it.product_id) * r.Range(90, 100) / 100;  // discounts
+    if (a.kind->zero_rate > 0) {
+      if (r.Chance(a.kind->zero_rate)) it.quantity = 0;
+      if (r.Chance(a.kind->zero_rate)) it.unit_cents = 0;
+    }
     items->push_back(it);
   }
 }
 
 struct Payment {
   int64_t paid_at, cents;
-  std::string_view method;
+  std::string_view method;  // empty: NULL
 };
 
 // An order's payments: none unless it was paid; installments sum exactly to the total.
@@ -239,7 +317,11 @@ void DerivePayments(const GenerateOptions& o, const Admin& a, const Order& order
     left -= p.cents;
     p.paid_at = order.ordered_at + (k * 30 * 86400 + r.Range(60, 3600)) * kMicrosPerSecond;
     p.method = r.Pick(kMethods);
+    if (a.kind->null_method_rate > 0 && r.Chance(a.kind->null_method_rate)) p.method = {};
     payments->push_back(p);
+  }
+  if (a.kind->chargeback_rate > 0 && r.Chance(a.kind->chargeback_rate)) {
+    for (Payment& p : *payments) p.cents = -p.cents;
   }
 }
 
@@ -375,10 +457,15 @@ class Generator {
         const Order order = DeriveOrder(o_, a, id);
         w_.Int(id);
         w_.Int(a.id);
-        w_.Int(order.member_id);
+        if (order.member_id == 0) {
+          w_.Null();
+        } else {
+          w_.Int(order.member_id);
+        }
         w_.Timestamp(order.ordered_at);
         w_.TimestampTz(order.ordered_at, order.offset);
         w_.Text(order.status);
+        w_.Text(order.ref > 0 ? "ORD-" + std::to_string(order.ref) : "IMPORT-" + std::to_string(-order.ref));
         STRATA_RETURN_IF_ERROR(Row());
       }
     }
@@ -424,7 +511,11 @@ class Generator {
       w_.Int(order_id);
       w_.Timestamp(p.paid_at);
       w_.Cents(p.cents);
-      w_.Text(p.method);
+      if (p.method.empty()) {
+        w_.Null();
+      } else {
+        w_.Text(p.method);
+      }
       return Row();
     });
   }
@@ -432,6 +523,15 @@ class Generator {
   Status Refunds() {
     int64_t refund_id = 1;
     return ForEachPayment([&](const Admin& a, int64_t, int64_t payment_id, const Payment& p) -> Status {
+      Rng over(o_.seed, kOverRefund, static_cast<uint64_t>(payment_id));
+      if (a.kind->over_refund_rate > 0 && p.cents > 0 && over.Chance(a.kind->over_refund_rate)) {
+        w_.Int(refund_id++);  // one refund of 110% to 200% of the payment
+        w_.Int(payment_id);
+        w_.Timestamp(p.paid_at + over.Range(1, 60) * 86400 * kMicrosPerSecond);
+        w_.Cents(p.cents * over.Range(110, 200) / 100);
+        w_.Text(over.Pick(kReasons));
+        return Row();
+      }
       Rng r(o_.seed, kRefunds, static_cast<uint64_t>(payment_id));
       if (!r.Chance(a.kind->refund_rate) || p.cents <= 0) return Status::Ok();
       const int64_t n = r.Range(1, a.kind->refunds_per_refund);
@@ -466,6 +566,7 @@ class Generator {
 
 Result<GenerateResult> GenerateExample(BulkWriter& writer, const GenerateOptions& options) {
   if (!(options.scale > 0) || options.scale > 1000) return Status::Usage("--scale must be above 0 and at most 1000");
+  if (options.tenants < 0 || options.tenants > 1000000) return Status::Usage("--tenants must be 1 to 1,000,000");
   const auto start = std::chrono::steady_clock::now();
   GenerateResult result;
   Generator g(writer, options);

@@ -20,6 +20,9 @@ namespace strata::synth {
 
 struct GenerateOptions {
   double scale = 1;  // 1: the demo (about 2 million rows); 0.01 for tests; 10+ for benchmarks
+  // Typical admins (the unusual ones come on top, one of each kind); 0: 200 x scale, at least 12.
+  // Sizes still come from the scale: more tenants add smaller ones to the heavy tail.
+  int tenants = 0;
   uint64_t seed = 42;
   bool analyze = true;  // refresh the planner's statistics at the end
   // Called now and then with the table being written and the rows written so far in it.

@@ -47,10 +47,11 @@ const std::vector<TableDef>& Tables() {
       {"orders",
        {{"id", "bigint", true},
         {"admin_id", "bigint", true, "admins (id)"},
-        {"member_id", "bigint", true, "members (id)"},
-        {"ordered_at", "timestamp", true},   // UTC
-        {"placed_at", "timestamptz", true},  // the same moment, in the buyer's time zone
-        {"status", "text", true}},
+        {"member_id", "bigint", false, "members (id)"},  // NULL: a guest checkout
+        {"ordered_at", "timestamp", true},               // UTC
+        {"placed_at", "timestamptz", true},              // the same moment, in the buyer's time zone
+        {"status", "text", true},
+        {"external_ref", "text", true}},  // the order's number in the shop front; an import may repeat it
        {}},
       {"order_items",
        {{"id", "bigint", true},
@@ -64,7 +65,7 @@ const std::vector<TableDef>& Tables() {
         {"order_id", "bigint", true, "orders (id)"},
         {"paid_at", "timestamp", true},
         {"amount", "numeric(12,2)", true},
-        {"method", "text", true}},
+        {"method", "text", false}},
        {}},
       {"refunds",
        {{"id", "bigint", true},
@@ -81,6 +82,7 @@ const char* kIndexes[] = {
     "CREATE INDEX members_admin_id_idx ON members (admin_id)",
     "CREATE INDEX orders_admin_id_ordered_at_idx ON orders (admin_id, ordered_at)",
     "CREATE INDEX orders_member_id_idx ON orders (member_id)",
+    "CREATE INDEX orders_admin_id_external_ref_idx ON orders (admin_id, external_ref)",
     "CREATE INDEX order_items_order_id_idx ON order_items (order_id)",
     "CREATE INDEX order_items_product_id_idx ON order_items (product_id)",
     "CREATE INDEX payments_order_id_idx ON payments (order_id)",

@@ -30,6 +30,18 @@ def generate(url, scale, seed=42, *extra):
 
 MONEY = {"unit_price", "amount"}
 
+# The admins unusual in their values, and for each the admins (admin_id) holding its values.
+VALUE_KINDS = {
+    "guest_orders": "select admin_id from orders where member_id is null",
+    "rare_status": "select admin_id from orders where status = 'disputed'",
+    "chargebacks": "select o.admin_id from payments p join orders o on o.id = p.order_id where p.amount < 0",
+    "zeros": "select o.admin_id from order_items i join orders o on o.id = i.order_id where i.quantity = 0",
+    "duplicate_refs": "select admin_id from orders group by admin_id, external_ref having count(*) > 1",
+    "null_methods": "select o.admin_id from payments p join orders o on o.id = p.order_id where p.method is null",
+    "over_refunds": """select o.admin_id from refunds r join payments p on p.id = r.payment_id
+                       join orders o on o.id = p.order_id where r.amount > p.amount""",
+}
+
 
 def normalise(v, column=""):
     """One spelling for a value from either database: money in cents, instants in UTC. (SQLite
@@ -130,16 +142,34 @@ class GenerateTest(TempDirTest):
         self.assertEqual(one("select count(*) from orders o join admins a on a.id = o.admin_id "
                              "where a.profile = 'typical' and (ordered_at < '2023' or ordered_at >= '2025-07')"), 0)
 
-        # Referential integrity: every foreign key resolves.
+        # Referential integrity: every foreign key resolves (a guest order has no member to resolve).
         for child, column, parent in FOREIGN_KEYS:
             self.assertEqual(one(f"select count(*) from {child} c left join {parent} p on p.id = c.{column} "
-                                 f"where p.id is null"), 0, f"{child}.{column}")
-        # Money adds up: a paid order's payments sum to its items' total.
+                                 f"where c.{column} is not null and p.id is null"), 0, f"{child}.{column}")
+        # Money adds up: a paid order's payments sum to its items' total (negated if charged back).
         self.assertEqual(one("""select count(*) from (
-                                  select o.id, (select sum(quantity * unit_price) from order_items where order_id = o.id) t,
+                                  select o.id, a.profile, (select sum(quantity * unit_price) from order_items where order_id = o.id) t,
                                          (select sum(amount) from payments where order_id = o.id) p
-                                  from orders o where o.status not in ('pending', 'cancelled'))
-                                where abs(t - p) > 0.005"""), 0)
+                                  from orders o join admins a on a.id = o.admin_id
+                                  where o.status not in ('pending', 'cancelled'))
+                                where abs(t - p) > 0.005 and not (profile = 'chargebacks' and abs(t + p) < 0.005)"""), 0)
+
+        # The admins unusual in their values are typical in size: admins of the typical kind are
+        # both larger and smaller in members and in orders.
+        sizes = q("""select a.profile, (select count(*) from members m where m.admin_id = a.id),
+                            (select count(*) from orders o where o.admin_id = a.id) from admins a""")
+        typical_sizes = [(m, o) for p, m, o in sizes if p == "typical"]
+        for profile, members, orders in sizes:
+            if profile not in VALUE_KINDS:
+                continue
+            for k, n in ((0, members), (1, orders)):
+                larger = sum(1 for s in typical_sizes if s[k] > n)
+                smaller = sum(1 for s in typical_sizes if s[k] < n)
+                self.assertGreaterEqual(min(larger, smaller), len(typical_sizes) // 20, f"{profile}: {n}")
+        # Each holds its values, and no other admin does.
+        for profile, sql in VALUE_KINDS.items():
+            holders = {p for (p,) in q(f"select distinct a.profile from ({sql}) x join admins a on a.id = x.admin_id")}
+            self.assertEqual(holders, {profile}, sql)
         con.close()
 
     def test_the_rewrite_is_wrong_only_for_unusual_admins(self):
@@ -209,6 +239,21 @@ class GenerateTest(TempDirTest):
                 outputs.append(out)
             self.assertEqual(outputs[1], outputs[0], f"fast, admin {admin} ({profile})")
             self.assertEqual(outputs[2] == outputs[0], profile not in ("installments", "refunds"), f"admin {admin}")
+
+    def test_tenants_apart_from_the_scale(self):
+        db = self.path("t.db")
+        generate("sqlite:" + db, 0.01, 42, "--tenants", "40")
+        con = sqlite3.connect(db)
+        kinds = dict(con.execute("select profile, count(*) from admins group by profile"))
+        largest = con.execute("select max(n) from (select count(*) n from members group by admin_id)").fetchone()[0]
+        con.close()
+        self.assertEqual(kinds.pop("typical"), 40)
+        self.assertEqual(set(kinds.values()), {1})  # one of each unusual kind
+        self.assertIn("guest_orders", kinds)
+        self.assertEqual(largest, 200)  # sizes still come from the scale: 20,000 x 0.01 members at most
+        code, _, err = run("generate", "--database", "sqlite:" + self.path("u.db"), "--tenants", "-3")
+        self.assertEqual(code, 2, err)
+        self.assertIn("--tenants", err)
 
     def test_never_replaces_what_it_did_not_make(self):
         precious = self.path("precious.db")
