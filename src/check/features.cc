@@ -270,7 +270,15 @@ void TablePass(Source* source, const TenantCarrier& t, const std::set<std::pair<
   auto rows = Aggregate(source, sql, params, "the value features of " + t.name, options, pass);
   if (!rows.ok()) {
     GiveUp(pass, "value features of " + t.name, rows.status());
-    return;
+    if (!pass->stopped.ok()) return;
+    // The tenants and their rows are still needed: a plain count (only the first two columns are read).
+    columns.clear();
+    rows = Aggregate(source, keyed ? KeyedPassSql(t, {}, "") : DirectPassSql(t, {}, ""), {},
+                     "rows per tenant in " + t.name, options, pass);
+    if (!rows.ok()) {
+      GiveUp(pass, "rows per tenant in " + t.name, rows.status());
+      return;
+    }
   }
   auto& counts = pass->rows[t.name];
   for (const TextRow& r : *rows) {

@@ -43,8 +43,8 @@ struct FeatureFigure {
   std::string id;     // stable key: "null:orders.member_id", "value:orders.status=disputed"
   std::string table;  // lower-case table name
   FeatureKind kind = FeatureKind::kCount;
-  std::string noun;                          // kCount: "orders with member_id NULL"; extremes: "payments per order_id"
-  bool dates = false;                        // the figure is a date (days since 1970-01-01) or timestamp (seconds)
+  std::string noun;                          // "rows of orders with member_id NULL"; "rows of payments per order_id"
+  bool dates = false;                        // a date or timestamp, as days since 1970-01-01
   std::map<std::string, double> value;       // tenant (as text) -> figure
   std::map<std::string, std::string> shown;  // tenant -> the figure as the database wrote it
 };

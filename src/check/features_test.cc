@@ -204,6 +204,51 @@ TEST_F(FeaturesTest, TheCoverPicksEveryUnusualTenantWithinTheCapAndTheSweepTakes
   for (size_t k = unusual_first; k < order.size(); ++k) EXPECT_TRUE(order[k].why.empty());
 }
 
+// What a review found: "a.id = :account" must not make every table's id its tenant column, and a
+// SQLite key written "REFERENCES orders" (no column) names the primary key, not another unique one.
+TEST(TenantSchemaTest, TheTenantColumnIsNotAnotherTablesIdAndAKeyWithoutColumnIsThePrimaryKey) {
+  const std::string path =
+      (fs::temp_directory_path() / ("strata_schema_test_" + std::to_string(::getpid()) + ".db")).string();
+  fs::remove(path);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "create table accounts (id integer primary key, name text);"
+                         "create table members (id integer primary key, account bigint not null, email text);"
+                         "create table orders (id integer primary key, code text unique, account bigint not null);"
+                         "create table payments (id integer primary key, order_ref integer references orders,"
+                         "                       amount numeric);"
+                         "create view \"OrderView\" as select id, account from orders;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto source = OpenSqliteSource(path);
+  ASSERT_TRUE(source.ok());
+  const ParsedSql sql = ParseSql(
+                            "SELECT m.email, sum(p.amount) FROM members m JOIN accounts a ON a.id = m.account "
+                            "JOIN orders o ON o.account = a.id LEFT JOIN payments p ON p.order_ref = o.id "
+                            "JOIN \"OrderView\" v ON v.id = o.id WHERE a.id = :account GROUP BY m.email",
+                            "r.sql")
+                            .value();
+  auto carriers = MapTenantCarriers(source->get(), sql, TenantColumns(sql, "account"));
+  ASSERT_TRUE(carriers.ok()) << carriers.status().message();
+  const TenantCarrier* members = Find(*carriers, "members");
+  ASSERT_NE(members, nullptr);
+  EXPECT_EQ(members->tenant_column, "account");
+  const TenantCarrier* payments = Find(*carriers, "payments");
+  ASSERT_NE(payments, nullptr);
+  ASSERT_EQ(payments->path.size(), 1u);
+  EXPECT_EQ(payments->path[0].parent_column, "id");
+  const TenantCarrier* accounts = Find(*carriers, "accounts");  // "a.id = :account": the tenant's own table
+  ASSERT_NE(accounts, nullptr);
+  EXPECT_EQ(accounts->tenant_column, "id");
+  const TenantCarrier* view = Find(*carriers, "orderview");  // a quoted, mixed-case view
+  ASSERT_NE(view, nullptr);
+  EXPECT_EQ(view->tenant_column, "account");
+  source->reset();
+  fs::remove(path);
+}
+
 TEST(JoinKeysTest, ComparedColumnsAndUsingLists) {
   const auto keys = JoinKeyNames("select * from a join b on a.x_id = b.ID join c using (k1, k2) where a.v <> c.w");
   for (const char* k : {"x_id", "id", "k1", "k2", "v", "w"}) {

@@ -201,6 +201,11 @@ void Conclude(const Population& p, ReportResult* rr, Dialect dialect) {
   }
   rr->results_compared += rr->sweep.compared;
   rr->tenants_total = static_cast<int64_t>(p.list.values.size());
+  for (const TenantResult& t : rr->tenants) {  // a tenant named with --tenants that the list lacks
+    const bool listed = std::any_of(p.list.values.begin(), p.list.values.end(),
+                                    [&](const ParamValue& v) { return v.text == t.tenant.value.text; });
+    if (!listed && !t.from_sweep) ++rr->tenants_total;
+  }
   if (!rr->sweep.differed.empty()) {
     rr->notes.push_back("rows also differed, on one run of the sweep, for tenants " + FirstFew(rr->sweep.differed));
   }
@@ -214,9 +219,16 @@ void Conclude(const Population& p, ReportResult* rr, Dialect dialect) {
     for (const TenantResult& t : rr->tenants) {
       if (first.empty()) first = !t.base.error.empty() ? t.base.error : t.candidate.error;
     }
-    rr->error = "the results of no tenant were compared: every picked tenant's run failed" +
-                (first.empty() ? std::string() : " (first: " + first + ")") +
-                "; fix the error, or name tenants with --tenants";
+    if (rr->tenants.empty()) {
+      rr->error =
+          "the results of no tenant were compared: no tenant could be picked (no table the report "
+          "reads gives the tenants' sizes) and the sweep was off; turn the sweep on ([check] "
+          "sweep_budget) or name tenants with --tenants";
+    } else {
+      rr->error = "the results of no tenant were compared: every picked tenant's run failed" +
+                  (first.empty() ? std::string() : " (first: " + first + ")") +
+                  "; fix the error, or name tenants with --tenants";
+    }
   }
   if (!rr->error.empty()) rr->verdict = Verdict::kError;
   if (dialect == Dialect::kSqlite) {
@@ -331,10 +343,13 @@ Status RetimeUnderFreshStatistics(std::vector<ReportRun>& runs, CheckResult* res
                          " ms (" + FormatFixed(f.ratio, 2) +
                          "x): it is slower only under the current, stale statistics. Run " + analyze +
                          "in production before this change ships, and check again.";
-      } else {
+      } else if (f.verdict == Verdict::kSlower || f.verdict == Verdict::kTimeout) {
         t.explanation += " Under fresh statistics too (after " + analyze + ") it is " +
                          (f.timed_out ? std::string("still timing out") : FormatFixed(f.ratio, 2) + "x slower") +
                          ": the rewrite itself is the cause, not the statistics.";
+      } else {
+        t.explanation += " Under fresh statistics (after " + analyze + ") its verdict is " + VerdictName(f.verdict) +
+                         ", not a timing: the rewrite itself is the cause.";
       }
       t.fresh = std::move(f);
     }

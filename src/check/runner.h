@@ -76,10 +76,11 @@ Result<std::pair<Version, Version>> BindVersions(const ReportRun& run, const Par
 Result<TenantResult> RunTenant(const ReportRun& run, const PickedTenant& tenant);
 
 // The correctness sweep: tenants in `order`, one run of each version with rows compared, until the
-// budget is spent. A tenant whose rows differ, whose candidate fails or times out, or whose
-// candidate is far slower (the timing rule's ratio and absolute difference, on the one run) is
-// checked in full with RunTenant (its second run confirms a difference) and added to *tenants; at
-// most a few of each kind are, the rest are listed in the summary.
+// budget is spent (a base run may take at most what is left of it). A tenant whose rows differ,
+// whose candidate fails or times out, or whose candidate is far slower (the timing rule's ratio and
+// absolute difference, on the one run) is checked in full with RunTenant (its second run confirms a
+// difference) and added to *tenants; after three confirmed failures of a kind, further findings
+// of that kind are only listed in the summary (the report fails already).
 Result<SweepSummary> Sweep(const ReportRun& run, const TenantList& list, const std::vector<SweepTenant>& order,
                            std::vector<TenantResult>* tenants);
 

@@ -11,7 +11,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How many tenants of each kind the sweep checks in full; the others are listed in the summary.
+// After this many confirmed failures of a kind (the report fails already), further findings of the
+// kind are listed in the summary instead of being checked in full.
 constexpr size_t kFullChecksPerKind = 3;
 
 double MsSince(Clock::time_point t0) {
@@ -26,8 +27,8 @@ struct OneRun {
   double base_ms = 0, candidate_ms = 0;
 };
 
-// One run of each version for one tenant.
-Result<OneRun> RunOnce(const ReportRun& run, const ParamValue& tenant) {
+// One run of each version for one tenant; the base may take at most `left` (the sweep's budget).
+Result<OneRun> RunOnce(const ReportRun& run, const ParamValue& tenant, std::chrono::milliseconds left) {
   const CheckOptions& o = *run.options;
   auto versions = BindVersions(run, tenant);
   if (!versions.ok()) return versions.status();
@@ -35,7 +36,9 @@ Result<OneRun> RunOnce(const ReportRun& run, const ParamValue& tenant) {
   run.runner->source()->ForgetPrepared();
   OneRun out;
   ResultDigest db, dc;
-  auto b = run.runner->Run(vb, o.statement_timeout, &db, nullptr);
+  auto base_timeout = std::max(left, o.min_timeout);
+  if (o.statement_timeout.count() > 0) base_timeout = std::min(base_timeout, o.statement_timeout);
+  auto b = run.runner->Run(vb, base_timeout, &db, nullptr);
   if (!b.ok()) {
     if (Fatal(b.status())) return b.status();
     return out;  // the base fails too: nothing to compare, nothing the candidate broke
@@ -95,7 +98,8 @@ Result<SweepSummary> Sweep(const ReportRun& run, const TenantList& list, const s
       run.options->progress(run.candidate->name + ": sweep, tenant " + tenant.text + " (" + std::to_string(k + 1) +
                             "/" + std::to_string(order.size()) + ")");
     }
-    auto one = RunOnce(run, tenant);
+    const auto left = std::chrono::milliseconds(static_cast<int64_t>(s.budget_ms - MsSince(start)));
+    auto one = RunOnce(run, tenant, left);
     if (!one.ok()) return one.status();
     ++s.tried;
     if (one->compared) ++s.compared;
@@ -106,7 +110,6 @@ Result<SweepSummary> Sweep(const ReportRun& run, const TenantList& list, const s
       (slow ? s.slower : s.differed).push_back(tenant.text);
       continue;
     }
-    ++full;
     PickedTenant picked;
     picked.value = tenant;
     picked.sizes = list.sizes[order[k].index];
@@ -115,6 +118,7 @@ Result<SweepSummary> Sweep(const ReportRun& run, const TenantList& list, const s
     auto checked = RunTenant(run, picked);
     if (!checked.ok()) return checked.status();
     checked->from_sweep = true;
+    if (checked->verdict != Verdict::kPass) ++full;  // only confirmed findings count towards the cap
     tenants->push_back(std::move(*checked));
   }
   s.ms = MsSince(start);

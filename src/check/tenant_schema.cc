@@ -43,6 +43,7 @@ ColumnKind PostgresKind(const std::string& category) {
 
 struct Table {
   std::string table;  // as SQL names it
+  bool view = false;  // a view: no keys, no path through it
   std::vector<ColumnInfo> columns;
 };
 
@@ -51,14 +52,22 @@ Result<std::map<std::string, Table>> ReadColumns(Source* source) {
   std::string sql;
   if (source->dialect() == Dialect::kPostgres) {
     sql =
-        "SELECT format('%I.%I', n.nspname, c.relname), lower(c.relname), a.attname, t.typcategory, "
+        // A domain has its base type's category; of the numbers, only those with the usual
+        // arithmetic (not money, oid, reg*) count as numbers.
+        "SELECT format('%I.%I', n.nspname, c.relname), lower(c.relname), a.attname, "
+        "CASE WHEN b.typcategory = 'N' AND b.oid NOT IN (20, 21, 23, 700, 701, 1700) THEN 'X' "
+        "ELSE b.typcategory::text END, "
         "CASE WHEN a.attnotnull THEN 0 ELSE 1 END, "
         "CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique AND "
-        "i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL) THEN 1 ELSE 0 END "
+        "i.indnkeyatts = 1 AND i.indkey[0] = a.attnum AND i.indpred IS NULL) THEN 1 ELSE 0 END, "
+        "CASE WHEN EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary AND "
+        "i.indnkeyatts = 1 AND i.indkey[0] = a.attnum) THEN 1 ELSE 0 END, "
+        "CASE WHEN c.relkind = 'v' THEN 1 ELSE 0 END "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
         "JOIN pg_attribute a ON a.attrelid = c.oid JOIN pg_type t ON t.oid = a.atttypid "
-        "WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped AND pg_table_is_visible(c.oid) "
-        "AND NOT c.relispartition ORDER BY 2, a.attnum";
+        "JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END "
+        "WHERE c.relkind IN ('r', 'p', 'm', 'v') AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND pg_table_is_visible(c.oid) AND NOT c.relispartition ORDER BY 2, a.attnum";
   } else {
     sql =
         "SELECT '\"' || replace(m.name, '\"', '\"\"') || '\"', lower(m.name), p.name, p.type, "
@@ -66,9 +75,12 @@ Result<std::map<std::string, Table>> ReadColumns(Source* source) {
         "CASE WHEN (p.pk = 1 AND (SELECT count(*) FROM pragma_table_info(m.name) q WHERE q.pk > 0) = 1) "
         "OR EXISTS (SELECT 1 FROM pragma_index_list(m.name) il WHERE il.\"unique\" = 1 AND il.partial = 0 "
         "AND (SELECT count(*) FROM pragma_index_info(il.name)) = 1 "
-        "AND (SELECT ii.name FROM pragma_index_info(il.name) ii) = p.name) THEN 1 ELSE 0 END "
+        "AND (SELECT ii.name FROM pragma_index_info(il.name) ii) = p.name) THEN 1 ELSE 0 END, "
+        "CASE WHEN p.pk = 1 AND (SELECT count(*) FROM pragma_table_info(m.name) q WHERE q.pk > 0) = 1 "
+        "THEN 1 ELSE 0 END, "
+        "CASE WHEN m.type = 'view' THEN 1 ELSE 0 END "
         "FROM sqlite_schema m JOIN pragma_table_info(m.name) p "
-        "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 2, p.cid";
+        "WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite_%' ORDER BY 2, p.cid";
   }
   auto rows = QueryText(source, sql, {}, "the catalog (columns)");
   if (!rows.ok()) return rows.status();
@@ -81,6 +93,8 @@ Result<std::map<std::string, Table>> ReadColumns(Source* source) {
     c.kind = source->dialect() == Dialect::kPostgres ? PostgresKind(r[3].value_or("")) : SqliteKind(r[3].value_or(""));
     c.nullable = r[4].value_or("1") == "1";
     c.unique = r[5].value_or("0") == "1";
+    c.primary = r[6].value_or("0") == "1";
+    t.view = r[7].value_or("0") == "1";
     t.columns.push_back(std::move(c));
   }
   return out;
@@ -114,7 +128,7 @@ Result<Keys> ReadForeignKeys(Source* source, const std::map<std::string, Table>&
     if (p == tables.end()) continue;
     if (to.empty()) {  // SQLite: REFERENCES parent, without a column, names its primary key
       for (const ColumnInfo& c : p->second.columns) {
-        if (c.unique) to = c.name;
+        if (c.primary) to = c.name;
       }
     }
     if (!to.empty()) out[{r[0].value_or(""), Lower(r[1].value_or(""))}] = {parent, to};
@@ -129,10 +143,10 @@ bool ImpliedParent(const std::map<std::string, Table>& tables, const std::string
   if (c.size() <= 3 || c.compare(c.size() - 3, 3, "_id") != 0) return false;
   const std::string base = c.substr(0, c.size() - 3);
   std::vector<std::string> names = {base, base + "s", base + "es"};
-  if (base.back() == 'y') names.push_back(base.substr(0, base.size() - 1) + "ies");
+  if (base.back() == 'y') names.push_back(base.substr(0, base.size() - 1) + "ies");  // company -> companies
   for (const std::string& n : names) {
     auto t = tables.find(n);
-    if (t == tables.end()) continue;
+    if (t == tables.end() || t->second.view) continue;
     for (const ColumnInfo& col : t->second.columns) {
       if (Lower(col.name) == "id" && col.unique) {
         *parent = n;
@@ -154,6 +168,7 @@ const ColumnInfo* FindColumn(const Table& t, const std::string& lower_name) {
 // Fills every column's foreign key, declared or implied.
 void AttachKeys(std::map<std::string, Table>* tables, const Keys& declared) {
   for (auto& [name, t] : *tables) {
+    if (t.view) continue;
     for (ColumnInfo& c : t.columns) {
       std::string parent, parent_column;
       auto k = declared.find({name, Lower(c.name)});
@@ -175,6 +190,22 @@ void AttachKeys(std::map<std::string, Table>* tables, const Keys& declared) {
   }
 }
 
+// The table's tenant column, if any: the one named like the parameter (tenant_columns[0]), else
+// another compared with it: for this table ("orders.owner"), or unqualified and not unique here.
+const ColumnInfo* TenantColumnOf(const std::string& name, const Table& t,
+                                 const std::vector<std::string>& tenant_columns) {
+  for (size_t k = 0; k < tenant_columns.size(); ++k) {
+    const std::string& wanted = tenant_columns[k];
+    const size_t dot = wanted.find('.');
+    if (dot != std::string::npos && wanted.compare(0, dot, name) != 0) continue;
+    const std::string column = dot == std::string::npos ? wanted : wanted.substr(dot + 1);
+    for (const ColumnInfo& c : t.columns) {
+      if (Lower(c.name) == column && (k == 0 || dot != std::string::npos || !c.unique)) return &c;
+    }
+  }
+  return nullptr;
+}
+
 // The shortest chain of foreign keys (at most three) from a table to one with a tenant column.
 bool PathToTenant(const std::map<std::string, Table>& tables, const std::string& start,
                   const std::vector<std::string>& tenant_columns, std::vector<TenantStep>* path,
@@ -189,14 +220,12 @@ bool PathToTenant(const std::map<std::string, Table>& tables, const std::string&
     Node n = queue.front();
     queue.pop_front();
     const Table& t = tables.at(n.table);
-    for (const ColumnInfo& c : t.columns) {
-      if (Contains(tenant_columns, Lower(c.name))) {
-        *path = n.path;
-        *tenant_column = c.name;
-        return true;
-      }
+    if (const ColumnInfo* c = TenantColumnOf(n.table, t, tenant_columns)) {
+      *path = n.path;
+      *tenant_column = c->name;
+      return true;
     }
-    if (n.path.size() >= 3) continue;
+    if (n.path.size() >= 3 || t.view) continue;
     for (const ColumnInfo& c : t.columns) {
       if (c.parent_name.empty() || !c.parent_unique || !seen.insert(c.parent_name).second) continue;
       Node next{c.parent_name, n.path};

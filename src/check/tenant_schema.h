@@ -5,9 +5,11 @@
 // or compared with it in the report: "o.owner = :admin_id"), or through a chain of foreign keys (at
 // most three) to a table that has one: order_items -> orders.admin_id, refunds -> payments ->
 // orders.admin_id. Foreign keys are the declared ones (single-column), and, for a column with no
-// declared key, the one its name implies: "order_id" -> a table "order", "orders" (or "orderes",
-// "ordies" for names ending in y) with a unique "id". Real schemas often leave their keys
-// undeclared.
+// declared key, the one its name implies: "order_id" -> a table "order" or "orders" ("box_id" ->
+// "boxes", "company_id" -> "companies") with a unique "id". Real schemas often leave their keys
+// undeclared. A table's tenant column is the one named like the tenant parameter; failing that, a
+// column compared with the parameter that is not unique in the table (in "a.id = :account", the id
+// of every other table is not the tenant). Views carry the tenant only through a tenant column.
 //
 // The columns a report reads are the columns of those tables whose names are among the report's
 // words (both versions'): an over-approximation that costs a few aggregates and never misses a
@@ -33,6 +35,7 @@ struct ColumnInfo {
   ColumnKind kind = ColumnKind::kOther;
   bool nullable = true;
   bool unique = false;    // a one-column primary key or unique index (no two rows share a value)
+  bool primary = false;   // the table's one-column primary key
   bool join_key = false;  // compared with another column in the report
   // The foreign key this column is, if any: the parent table (as SQL names it) and column.
   std::string parent_table;

@@ -18,10 +18,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string Quote(const std::string& name) {  // a SQL string literal of a name already checked to be a word
-  return "'" + name + "'";
-}
-
 std::string Number(double v) {
   char buf[32];
   if ((v == std::trunc(v) || std::fabs(v) >= 100) && std::fabs(v) < 1e15) {
@@ -120,62 +116,55 @@ std::vector<Pick> CoverFeatures(const TenantList& list, const std::vector<Featur
 
 }  // namespace
 
+namespace {
+
+// A name as written, unquoted and lower-cased: "Orders" -> orders, public.x -> x (the last part).
+std::string Bare(const std::string& name) {
+  if (name.size() >= 2 && name.back() == '"') {
+    const size_t open = name.rfind('"', name.size() - 2);
+    return Lower(name.substr(open + 1, name.size() - open - 2));
+  }
+  const size_t dot = name.rfind('.');
+  return Lower(dot == std::string::npos ? name : name.substr(dot + 1));
+}
+
+// alias -> table (both bare) for "FROM orders o", "JOIN public.items AS i", "FROM \"Orders\" o".
+std::map<std::string, std::string> Aliases(const std::string& text) {
+  static const std::regex from(
+      "\\b(?:[Ff][Rr][Oo][Mm]|[Jj][Oo][Ii][Nn])\\s+((?:\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)(?:\\.(?:\"[^\"]+\"|[A-Za-z_]"
+      "[A-Za-z0-9_]*))?)(?:\\s+(?:[Aa][Ss]\\s+)?([A-Za-z_][A-Za-z0-9_]*))?");
+  static const std::set<std::string> keywords = {"where",  "join",   "left",      "right",   "inner",  "outer",
+                                                 "full",   "cross",  "on",        "using",   "group",  "order",
+                                                 "limit",  "union",  "natural",   "lateral", "having", "window",
+                                                 "offset", "except", "intersect", "for",     "fetch"};
+  std::map<std::string, std::string> out;
+  std::smatch m;
+  // Each search restarts after the table's name, so "FROM t JOIN u x" finds the JOIN that the first
+  // match took for t's alias.
+  for (auto at = text.cbegin(); std::regex_search(at, text.cend(), m, from); at = m[1].second) {
+    const std::string table = Bare(m[1].str());
+    out[table] = table;
+    const std::string alias = Lower(m[2].str());
+    if (!alias.empty() && keywords.count(alias) == 0) out[alias] = table;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> TenantColumns(const ParsedSql& sql, const std::string& tenant_param) {
   std::vector<std::string> out{Lower(tenant_param)};
+  const std::string name = "(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)";
   const std::string p = ":" + tenant_param + "\\b";
-  const std::regex before("(?:[A-Za-z_][A-Za-z0-9_]*\\.)?([A-Za-z_][A-Za-z0-9_]*)\\s*=\\s*" + p);
-  const std::regex after(p + "\\s*=\\s*(?:[A-Za-z_][A-Za-z0-9_]*\\.)?([A-Za-z_][A-Za-z0-9_]*)");
+  const std::regex before("(?:" + name + "\\.)?" + name + "\\s*=\\s*" + p);
+  const std::regex after(p + "\\s*=\\s*(?:" + name + "\\.)?" + name);
+  const std::map<std::string, std::string> aliases = Aliases(sql.text);
   for (const std::regex& re : {before, after}) {
     for (auto it = std::sregex_iterator(sql.text.begin(), sql.text.end(), re); it != std::sregex_iterator(); ++it) {
-      std::string column = Lower((*it)[1].str());
+      std::string column = Bare((*it)[2].str());
+      auto table = aliases.find(Bare((*it)[1].str()));
+      if ((*it)[1].matched && table != aliases.end()) column = table->second + "." + column;
       if (std::find(out.begin(), out.end(), column) == out.end()) out.push_back(column);
-    }
-  }
-  return out;
-}
-
-Result<std::vector<TenantTable>> FindTenantTables(Source* source, const ParsedSql& sql,
-                                                  const std::string& tenant_param) {
-  const std::vector<std::string> columns = TenantColumns(sql, tenant_param);
-  std::string in;
-  for (const std::string& c : columns) in += (in.empty() ? "" : ", ") + Quote(c);
-  std::string catalog;
-  if (source->dialect() == Dialect::kPostgres) {
-    catalog =
-        "SELECT format('%I.%I', n.nspname, c.relname), lower(c.relname), lower(a.attname) "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "JOIN pg_attribute a ON a.attrelid = c.oid "
-        "WHERE c.relkind IN ('r', 'p', 'm') AND a.attnum > 0 AND NOT a.attisdropped "
-        "AND pg_table_is_visible(c.oid) AND lower(a.attname) IN (" +
-        in + ") ORDER BY 2, 3";
-  } else {
-    catalog =
-        "SELECT '\"' || replace(m.name, '\"', '\"\"') || '\"', lower(m.name), lower(p.name) "
-        "FROM sqlite_schema m JOIN pragma_table_info(m.name) p "
-        "WHERE m.type = 'table' AND lower(p.name) IN (" +
-        in + ") ORDER BY 2, 3";
-  }
-  auto rows = QueryText(source, catalog, {}, "the catalog");
-  if (!rows.ok()) return rows.status();
-  std::vector<TenantTable> out;
-  for (const TextRow& row : *rows) {
-    const std::string name = row[1].value_or("");
-    if (std::find(sql.words.begin(), sql.words.end(), name) == sql.words.end()) continue;
-    if (!out.empty() && out.back().name == name) continue;  // one tenant column per table: the first
-    out.push_back({row[0].value_or(""), name, row[2].value_or("")});
-  }
-  return out;
-}
-
-Result<TableCounts> CountPerTenant(Source* source, const std::vector<TenantTable>& tables) {
-  TableCounts out;
-  for (const TenantTable& t : tables) {
-    const std::string sql = "SELECT \"" + t.column + "\", count(*) FROM " + t.table + " GROUP BY 1";
-    auto rows = QueryText(source, sql, {}, "counting rows per tenant in " + t.name);
-    if (!rows.ok()) return rows.status();
-    auto& counts = out[t.name];
-    for (const TextRow& row : *rows) {
-      if (row[0]) counts[*row[0]] = std::stoll(row[1].value_or("0"));
     }
   }
   return out;
@@ -192,6 +181,7 @@ Result<TenantList> LoadTenantList(Source* source, const ParsedSql& list, const s
   if (!cursor.ok()) return cursor.status();
   TenantList out;
   out.from = origin;
+  std::set<std::string> seen;
   const auto& columns = (*cursor)->columns();
   for (size_t c = 1; c < columns.size(); ++c) out.dimensions.push_back(columns[c].name);
   Batch batch;
@@ -207,6 +197,7 @@ Result<TenantList> LoadTenantList(Source* source, const ParsedSql& list, const s
         return Status::Config(origin + ": row " + std::to_string(out.values.size() + 1) + ": the tenant '" + text +
                               "' is not a " + std::string(ParamTypeName(type)) + ": " + value.status().message());
       }
+      if (!seen.insert(value->text).second) continue;  // a list may name a tenant twice: check it once
       std::vector<double> sizes;
       for (size_t c = 1; c < columns.size(); ++c) {
         const Value& s = batch.at(r, c);

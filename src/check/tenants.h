@@ -30,24 +30,20 @@ struct TenantList {
   std::string from;                        // where it came from, for people
 };
 
-// The tables a report reads that have a tenant column: (table as SQL names it, tenant column).
+// A table that has a tenant column: (table as SQL names it, tenant column).
 struct TenantTable {
   std::string table;   // "public.orders" on PostgreSQL, "orders" on SQLite
   std::string name;    // "orders"
   std::string column;  // "admin_id"
 };
 
-// The columns that hold the tenant in a report: the tenant parameter's name, and every column
-// compared with it ("o.owner = :admin_id" -> "owner").
+// The columns that hold the tenant in a report: the tenant parameter's name first, then every
+// column compared with it, as "table.column" when its qualifier names a table or an alias of one
+// ("FROM orders o ... o.owner = :admin_id" -> "orders.owner"), else as "column".
 std::vector<std::string> TenantColumns(const ParsedSql& sql, const std::string& tenant_param);
-
-// The tables among the report's words that have one of the tenant columns.
-Result<std::vector<TenantTable>> FindTenantTables(Source* source, const ParsedSql& sql,
-                                                  const std::string& tenant_param);
 
 // Rows per tenant value (as text) in each table.
 using TableCounts = std::map<std::string, std::map<std::string, int64_t>>;  // table -> tenant -> rows
-Result<TableCounts> CountPerTenant(Source* source, const std::vector<TenantTable>& tables);
 
 // The tenant list from a tenant query. type: the tenant parameter's declared type.
 Result<TenantList> LoadTenantList(Source* source, const ParsedSql& list, const std::string& origin, ParamType type);

@@ -86,9 +86,14 @@ TEST(TenantsTest, NamedTenantNotInTheListIsStillChecked) {
 }
 
 TEST(TenantsTest, TenantColumnsFromComparisons) {
-  auto sql = ParseSql("SELECT * FROM t WHERE t.owner_id = :tenant AND :tenant = u.tenant_ref", "q.sql");
+  // A qualifier that names a table or an alias keeps the column to that table; an unknown one does not.
+  auto sql = ParseSql(
+      "SELECT * FROM t JOIN public.\"Accounts\" AS a ON a.id = t.acc WHERE t.owner_id = :tenant AND :tenant = "
+      "u.tenant_ref AND a.id = :tenant",
+      "q.sql");
   ASSERT_TRUE(sql.ok());
-  EXPECT_EQ(TenantColumns(*sql, "tenant"), (std::vector<std::string>{"tenant", "owner_id", "tenant_ref"}));
+  EXPECT_EQ(TenantColumns(*sql, "tenant"),
+            (std::vector<std::string>{"tenant", "t.owner_id", "accounts.id", "tenant_ref"}));
 }
 
 }  // namespace

@@ -123,6 +123,10 @@ int RunCheckCommand(const CheckArgs& args) {
     SignalWatcher signals([running] { running->Cancel(); });
     auto r = check::RunCheck(source->get(), *candidate, *pairs, options);
     if (progress) std::fprintf(stderr, "\r\033[K");
+    if (r.ok() && signals.fired()) {  // a cancel that landed in the last step (a plan) is still a cancel
+      std::fprintf(stderr, "strata: interrupted; no verdict\n");
+      return kExitInterrupted;
+    }
     if (!r.ok()) {
       if (r.status().code() == Status::Code::kCancelled || signals.fired()) {
         std::fprintf(stderr, "strata: interrupted; no verdict\n");

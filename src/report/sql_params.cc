@@ -95,6 +95,13 @@ Result<ParsedSql> ParseSql(std::string_view s, std::string_view origin) {
     } else if (c == '"') {
       const size_t k = SkipQuoted(s, i, '"', false);
       if (k == std::string_view::npos) return ErrorAt(s, origin, i, "unterminated quoted identifier");
+      // A quoted name ("Orders", "accountId") is a word too, lower-cased like the bare ones.
+      std::string word(s.substr(i + 1, k - i - 2));
+      for (char& ch : word) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+      if (!word.empty() && word.find('"') == std::string::npos &&
+          std::find(out.words.begin(), out.words.end(), word) == out.words.end()) {
+        out.words.push_back(word);
+      }
       i = k;
     } else if (c == '-' && next == '-') {
       const size_t k = s.find('\n', i);

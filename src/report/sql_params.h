@@ -35,8 +35,8 @@ struct ParsedSql {
   // An ORDER BY outside every parenthesis: it orders the statement's rows (a window's or a
   // subquery's does not).
   bool has_top_level_order_by = false;
-  // The distinct bare words outside quotes and comments, lower-cased (keywords, table and column
-  // names): `check` finds the tables a report reads among them.
+  // The distinct bare words and double-quoted identifiers outside strings and comments, lower-cased
+  // (keywords, table and column names): `check` finds the tables a report reads among them.
   std::vector<std::string> words;
 };
 
