@@ -18,6 +18,8 @@ using Clock = std::chrono::steady_clock;
 constexpr double kOutlierZ = 3.5;
 constexpr size_t kMaxOrphanChecks = 4;
 constexpr size_t kMaxCategoryBytes = 200;
+// Category columns per table whose values are read (one query each): bounds the pass on wide tables.
+constexpr size_t kMaxCategoryColumns = 8;
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
@@ -206,6 +208,7 @@ void TablePass(Source* source, const TenantCarrier& t, const std::set<std::pair<
     return pass->figures.size() - 1;
   };
   size_t orphan_checks = 0;
+  size_t category_queries = 0;
   for (const ColumnInfo& c : t.columns) {
     const std::string col = "x." + QuoteIdentifier(c.name);
     const std::string where = t.name + "." + c.name;
@@ -233,7 +236,11 @@ void TablePass(Source* source, const TenantCarrier& t, const std::set<std::pair<
       add("max(" + col + ")", hi, Column::kDate);
     }
     const bool category = c.kind == ColumnKind::kText || c.kind == ColumnKind::kBool || c.kind == ColumnKind::kEnum;
-    if (category && !IsKey(c) && many.count({t.name, Lower(c.name)}) == 0) {
+    if (category && !IsKey(c) && many.count({t.name, Lower(c.name)}) == 0 &&
+        ++category_queries > kMaxCategoryColumns) {
+      pass->notes.push_back("values of " + where + " not read: more than " + std::to_string(kMaxCategoryColumns) +
+                            " category columns in " + t.name);
+    } else if (category && !IsKey(c) && many.count({t.name, Lower(c.name)}) == 0) {
       for (const std::string& v : CategoryValues(source, t, c, options, pass)) {
         ParamValue p;
         p.type = ParamType::kText;
