@@ -40,32 +40,10 @@ void GiveUp(FeaturePass* pass, const std::string& what, const Status& status) {
 Result<std::vector<TextRow>> Aggregate(Source* source, const std::string& sql, const std::vector<ParamValue>& params,
                                        const std::string& origin, const FeaturePassOptions& options,
                                        FeaturePass* pass) {
-  auto parsed = ParseSql(sql, origin);
-  if (!parsed.ok()) return Status::Internal(parsed.status().message());
-  Query query{origin, "", std::move(*parsed), params};
-  ExecuteOptions eo;
-  eo.statement_timeout = options.statement_timeout;
   const auto t0 = Clock::now();
   ++pass->queries;
-  std::vector<TextRow> rows;
-  auto cursor = source->Execute(query, eo);
-  Status s = cursor.status();
-  Batch batch;
-  while (s.ok()) {
-    s = (*cursor)->Next(&batch);
-    if (!s.ok() || batch.empty()) break;
-    for (size_t r = 0; r < batch.rows(); ++r) {
-      TextRow row;
-      for (size_t c = 0; c < batch.columns(); ++c) {
-        const Value& v = batch.at(r, c);
-        row.push_back(v.type == Type::kNull ? std::nullopt : std::optional<std::string>(CellText(batch, v)));
-      }
-      rows.push_back(std::move(row));
-    }
-  }
-  if (cursor.ok()) cursor->reset();
+  auto rows = QueryText(source, sql, params, origin, options.statement_timeout);
   pass->ms += std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-  if (!s.ok()) return s;
   return rows;
 }
 
@@ -236,8 +214,7 @@ void TablePass(Source* source, const TenantCarrier& t, const std::set<std::pair<
       add("max(" + col + ")", hi, Column::kDate);
     }
     const bool category = c.kind == ColumnKind::kText || c.kind == ColumnKind::kBool || c.kind == ColumnKind::kEnum;
-    if (category && !IsKey(c) && many.count({t.name, Lower(c.name)}) == 0 &&
-        ++category_queries > kMaxCategoryColumns) {
+    if (category && !IsKey(c) && many.count({t.name, Lower(c.name)}) == 0 && ++category_queries > kMaxCategoryColumns) {
       pass->notes.push_back("values of " + where + " not read: more than " + std::to_string(kMaxCategoryColumns) +
                             " category columns in " + t.name);
     } else if (category && !IsKey(c) && many.count({t.name, Lower(c.name)}) == 0) {

@@ -123,11 +123,13 @@ std::string CellText(const Batch& batch, const Value& v) {
 }
 
 Result<std::vector<TextRow>> QueryText(Source* source, const std::string& sql, const std::vector<ParamValue>& params,
-                                       const std::string& origin) {
+                                       const std::string& origin, std::chrono::milliseconds statement_timeout) {
   auto parsed = ParseSql(sql, origin);
   if (!parsed.ok()) return Status::Internal(parsed.status().message());
   Query query{origin, "", std::move(*parsed), params};
-  auto cursor = source->Execute(query, ExecuteOptions{});
+  ExecuteOptions options;
+  options.statement_timeout = statement_timeout;
+  auto cursor = source->Execute(query, options);
   if (!cursor.ok()) return cursor.status();
   std::vector<TextRow> rows;
   Batch batch;

@@ -100,8 +100,10 @@ class Source {
 // Runs a small query (a catalog lookup) and returns every cell as text; nullopt for NULL. Dates and
 // timestamps as ISO text, numbers as printed by std::to_chars.
 using TextRow = std::vector<std::optional<std::string>>;
+// statement_timeout: 0 for none.
 Result<std::vector<TextRow>> QueryText(Source* source, const std::string& sql, const std::vector<ParamValue>& params,
-                                       const std::string& origin);
+                                       const std::string& origin,
+                                       std::chrono::milliseconds statement_timeout = std::chrono::milliseconds(0));
 // One cell as text, as QueryText writes it.
 std::string CellText(const Batch& batch, const Value& value);
 
