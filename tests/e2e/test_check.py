@@ -93,11 +93,13 @@ class CheckTest(TempDirTest):
         for reason in ("empty", "largest by members", "smallest by orders", "median by orders", "p99", "outlier"):
             self.assertIn(reason, whys)
         self.assertIn("DIFFERENT RESULTS", out)
-        # JUnit: two failures, as CI reads it.
+        # JUnit: the two tenants' different results, as CI reads it. (On SQLite the rewrite is also
+        # about 20 ms slower for some small admins, where it builds an automatic index: a failure of
+        # type slower may come on top, and it is a real one.)
         suite = ET.parse(self.path("v.xml")).getroot()
         failures = suite.findall(".//failure")
-        self.assertEqual(len(failures), 2)
-        self.assertTrue(all(f.get("type") == "different_results" for f in failures))
+        self.assertEqual(len([f for f in failures if f.get("type") == "different_results"]), 2)
+        self.assertTrue(all(f.get("type") in ("different_results", "slower") for f in failures))
         # HTML: self-contained, with the chart and both plans.
         html = read(self.path("v.html"))
         self.assertIn("<svg", html)
@@ -167,12 +169,14 @@ class CheckTest(TempDirTest):
                                          "--max-tenants", "1")
         self.assertEqual(code, 1, out + err)
         report = doc["reports"][0]
-        # A tenant swept as far slower on its one run is checked in full, and may pass there.
-        swept = [t for t in report["tenants"] if t["found_by_sweep"] and t["verdict"] != "pass"]
+        # A tenant swept as far slower on its one run is checked in full, and may pass there (or be
+        # confirmed slower: see the JUnit note in the first test).
+        swept = [t for t in report["tenants"] if t["found_by_sweep"] and t["verdict"] == "different_results"]
         self.assertTrue(swept, report["tenants"])
-        self.assertTrue(all(t["verdict"] == "different_results" for t in swept), swept)
         self.assertTrue({kinds[t["tenant"]] for t in swept} <= {"installments", "refunds"})
         self.assertIn("found by the sweep: its rows differed on one run", swept[0]["why"])
+        others = {t["verdict"] for t in report["tenants"] if t["found_by_sweep"]} - {"different_results"}
+        self.assertTrue(others <= {"pass", "slower"}, report["tenants"])
         self.assertEqual(report["results_compared"], len(kinds))
         self.assertGreater(report["sweep"]["compared"], 0)
         # Without the sweep, the one picked tenant is all that was compared, and the output says so.
