@@ -150,7 +150,8 @@ class CheckPostgresTest(TempDirTest):
         self.assertEqual(code, 1, out + err)
         tenants = {t["tenant"]: t for t in doc["reports"][0]["tenants"]}
         heavy = tenants[1]
-        self.assertEqual(heavy["verdict"], "slower", heavy["explanation"])
+        # Slower, or past the candidate's timeout (4x the base's warm-up): a fail either way.
+        self.assertIn(heavy["verdict"], ("slower", "timeout"), heavy["explanation"])
         self.assertEqual(heavy["execution"], "prepared")
         self.assertTrue(heavy["candidate"]["generic_plan"])
         self.assertFalse(heavy["base"]["generic_plan"])
