@@ -169,127 +169,145 @@ std::string KeyedPassSql(const TenantCarrier& t, const std::vector<std::string>&
          parent.table + " x ON x." + QuoteIdentifier(step.parent_column) + " = g.k" + rest + " GROUP BY " + pf.tenant;
 }
 
-// The table's pass: one query grouped by tenant.
-void TablePass(Source* source, const TenantCarrier& t, const std::set<std::pair<std::string, std::string>>& many,
-               const FeaturePassOptions& options, FeaturePass* pass) {
-  std::vector<std::string> aggregates;  // "sum(...)", "min(...)", "max(...)": each combines with itself
+// The query of a table's pass, built column by column: its aggregates (each "sum(...)", "min(...)"
+// or "max(...)", so it combines with itself when aggregated per key first), the LEFT JOINs of its
+// orphan checks, the bound category values, and which figure each output column fills.
+struct TableQuery {
+  TableQuery(const TenantCarrier& table, FeaturePass* feature_pass) : t(table), pass(feature_pass) {}
+  const TenantCarrier& t;
+  FeaturePass* pass;
+  std::vector<std::string> aggregates;
   std::string joins;
   std::vector<Column> columns;
   std::vector<ParamValue> params;
   std::vector<size_t> null_figures;  // for the shares of NULL, after the query
-  auto add = [&](const std::string& expr, size_t figure, decltype(Column::read) read) {
-    aggregates.push_back(expr);
-    columns.push_back({figure, read});
-  };
-  auto figure = [&](std::string id, FeatureKind kind, std::string noun) {
+  size_t orphan_checks = 0;
+  size_t category_columns = 0;
+
+  size_t Figure(std::string id, FeatureKind kind, std::string noun) {
     AddFigure(pass, std::move(id), t.name, kind, std::move(noun));
     return pass->figures.size() - 1;
-  };
-  size_t orphan_checks = 0;
-  size_t category_queries = 0;
-  for (const ColumnInfo& c : t.columns) {
-    const std::string col = "x." + QuoteIdentifier(c.name);
-    const std::string where = t.name + "." + c.name;
-    if (c.nullable) {
-      const size_t f = figure("null:" + where, FeatureKind::kCount, "rows of " + t.name + " with " + c.name + " NULL");
-      add("sum(CASE WHEN " + col + " IS NULL THEN 1 ELSE 0 END)", f, Column::kCount);
-      null_figures.push_back(f);
-    }
-    if (c.kind == ColumnKind::kNumber && !IsKey(c)) {
-      add("sum(CASE WHEN " + col + " < 0 THEN 1 ELSE 0 END)",
-          figure("negative:" + where, FeatureKind::kCount, "rows of " + t.name + " with " + c.name + " below zero"),
-          Column::kCount);
-      add("sum(CASE WHEN " + col + " = 0 THEN 1 ELSE 0 END)",
-          figure("zero:" + where, FeatureKind::kCount, "rows of " + t.name + " with " + c.name + " zero"),
-          Column::kCount);
-      add("min(" + col + ")", figure("min:" + where, FeatureKind::kLow, "smallest " + where), Column::kNumber);
-      add("max(" + col + ")", figure("max:" + where, FeatureKind::kHigh, "largest " + where), Column::kNumber);
-    }
-    if (c.kind == ColumnKind::kDate) {
-      size_t lo = figure("min:" + where, FeatureKind::kLow, "earliest " + where);
-      pass->figures[lo].dates = true;
-      add("min(" + col + ")", lo, Column::kDate);
-      size_t hi = figure("max:" + where, FeatureKind::kHigh, "latest " + where);
-      pass->figures[hi].dates = true;
-      add("max(" + col + ")", hi, Column::kDate);
-    }
-    const bool category = c.kind == ColumnKind::kText || c.kind == ColumnKind::kBool || c.kind == ColumnKind::kEnum;
-    if (category && !IsKey(c) && many.count({t.name, Lower(c.name)}) == 0 && ++category_queries > kMaxCategoryColumns) {
-      pass->notes.push_back("values of " + where + " not read: more than " + std::to_string(kMaxCategoryColumns) +
-                            " category columns in " + t.name);
-    } else if (category && !IsKey(c) && many.count({t.name, Lower(c.name)}) == 0) {
-      for (const std::string& v : CategoryValues(source, t, c, options, pass)) {
-        ParamValue p;
-        p.type = ParamType::kText;
-        p.text = v;
-        params.push_back(p);
-        add("sum(CASE WHEN CAST(" + col + " AS TEXT) = CAST(:v" + std::to_string(params.size()) +
-                " AS TEXT) THEN 1 ELSE 0 END)",
-            figure("value:" + where + "=" + v, FeatureKind::kCount,
-                   "rows of " + t.name + " with " + c.name + " = '" + v + "'"),
-            Column::kCount);
-      }
-    }
-    const bool on_path = !t.path.empty() && t.path.front().column == c.name;
-    if (c.parent_unique && !on_path && orphan_checks < kMaxOrphanChecks) {
-      const std::string alias = "o" + std::to_string(++orphan_checks);
-      joins += " LEFT JOIN " + c.parent_table + " " + alias + " ON " + alias + "." + QuoteIdentifier(c.parent_column) +
-               " = " + col;
-      add("sum(CASE WHEN " + col + " IS NOT NULL AND " + alias + "." + QuoteIdentifier(c.parent_column) +
-              " IS NULL THEN 1 ELSE 0 END)",
-          figure("orphan:" + where, FeatureKind::kCount,
-                 "rows of " + t.name + " whose " + c.name + " has no row in " + c.parent_name),
-          Column::kCount);
-    }
   }
+  void Add(const std::string& expr, size_t figure, decltype(Column::read) read) {
+    aggregates.push_back(expr);
+    columns.push_back({figure, read});
+  }
+};
+
+void AddNumberFigures(const ColumnInfo& c, const std::string& col, TableQuery* q) {
+  const std::string where = q->t.name + "." + c.name;
+  const std::string rows = "rows of " + q->t.name + " with " + c.name;
+  if (c.nullable) {
+    const size_t f = q->Figure("null:" + where, FeatureKind::kCount, rows + " NULL");
+    q->Add("sum(CASE WHEN " + col + " IS NULL THEN 1 ELSE 0 END)", f, Column::kCount);
+    q->null_figures.push_back(f);
+  }
+  if (c.kind == ColumnKind::kNumber && !IsKey(c)) {
+    q->Add("sum(CASE WHEN " + col + " < 0 THEN 1 ELSE 0 END)",
+           q->Figure("negative:" + where, FeatureKind::kCount, rows + " below zero"), Column::kCount);
+    q->Add("sum(CASE WHEN " + col + " = 0 THEN 1 ELSE 0 END)",
+           q->Figure("zero:" + where, FeatureKind::kCount, rows + " zero"), Column::kCount);
+    q->Add("min(" + col + ")", q->Figure("min:" + where, FeatureKind::kLow, "smallest " + where), Column::kNumber);
+    q->Add("max(" + col + ")", q->Figure("max:" + where, FeatureKind::kHigh, "largest " + where), Column::kNumber);
+  }
+  if (c.kind == ColumnKind::kDate) {
+    const size_t lo = q->Figure("min:" + where, FeatureKind::kLow, "earliest " + where);
+    const size_t hi = q->Figure("max:" + where, FeatureKind::kHigh, "latest " + where);
+    q->pass->figures[lo].dates = q->pass->figures[hi].dates = true;
+    q->Add("min(" + col + ")", lo, Column::kDate);
+    q->Add("max(" + col + ")", hi, Column::kDate);
+  }
+}
+
+// The rows of each value of a category column (its values read first, one query).
+void AddCategoryFigures(Source* source, const ColumnInfo& c, const std::string& col,
+                        const std::set<std::pair<std::string, std::string>>& many, const FeaturePassOptions& options,
+                        TableQuery* q) {
+  const bool category = c.kind == ColumnKind::kText || c.kind == ColumnKind::kBool || c.kind == ColumnKind::kEnum;
+  if (!category || IsKey(c) || many.count({q->t.name, Lower(c.name)}) != 0) return;
+  const std::string where = q->t.name + "." + c.name;
+  if (++q->category_columns > kMaxCategoryColumns) {
+    q->pass->notes.push_back("values of " + where + " not read: more than " + std::to_string(kMaxCategoryColumns) +
+                             " category columns in " + q->t.name);
+    return;
+  }
+  for (const std::string& v : CategoryValues(source, q->t, c, options, q->pass)) {
+    ParamValue p;
+    p.type = ParamType::kText;
+    p.text = v;
+    q->params.push_back(p);
+    q->Add("sum(CASE WHEN CAST(" + col + " AS TEXT) = CAST(:v" + std::to_string(q->params.size()) +
+               " AS TEXT) THEN 1 ELSE 0 END)",
+           q->Figure("value:" + where + "=" + v, FeatureKind::kCount,
+                     "rows of " + q->t.name + " with " + c.name + " = '" + v + "'"),
+           Column::kCount);
+  }
+}
+
+// Rows whose key finds no parent row (a LEFT JOIN to the parent), for keys that do not lead to the tenant.
+void AddOrphanFigure(const ColumnInfo& c, const std::string& col, TableQuery* q) {
+  const bool on_path = !q->t.path.empty() && q->t.path.front().column == c.name;
+  if (!c.parent_unique || on_path || q->orphan_checks >= kMaxOrphanChecks) return;
+  const std::string alias = "o" + std::to_string(++q->orphan_checks);
+  const std::string parent = alias + "." + QuoteIdentifier(c.parent_column);
+  q->joins += " LEFT JOIN " + c.parent_table + " " + alias + " ON " + parent + " = " + col;
+  q->Add("sum(CASE WHEN " + col + " IS NOT NULL AND " + parent + " IS NULL THEN 1 ELSE 0 END)",
+         q->Figure("orphan:" + q->t.name + "." + c.name, FeatureKind::kCount,
+                   "rows of " + q->t.name + " whose " + c.name + " has no row in " + c.parent_name),
+         Column::kCount);
+}
+
+// Runs the table's query; when it fails, a plain count stands in so the tenants and their rows are
+// not lost (its only columns are then the tenant and the rows).
+Result<std::vector<TextRow>> RunTableQuery(Source* source, TableQuery* q, const FeaturePassOptions& options) {
+  const TenantCarrier& t = q->t;
   const bool keyed = !t.path.empty();
-  size_t fan = 0, dup = 0;
-  if (keyed) {  // the key that leads to the tenant: its fan-out and duplicates come with the pass
-    const std::string where = t.name + "." + t.path.front().column;
-    dup = figure("duplicate:" + where, FeatureKind::kCount,
-                 "rows of " + t.name + " repeating a value of " + t.path.front().column);
-    fan = figure("fanout:" + where, FeatureKind::kHigh, "rows of " + t.name + " per " + t.path.front().column);
-  }
-  const std::string sql = keyed ? KeyedPassSql(t, aggregates, joins) : DirectPassSql(t, aggregates, joins);
-  auto rows = Aggregate(source, sql, params, "the value features of " + t.name, options, pass);
-  if (!rows.ok()) {
-    GiveUp(pass, "value features of " + t.name, rows.status());
-    if (!pass->stopped.ok()) return;
-    // The tenants and their rows are still needed: a plain count (only the first two columns are read).
-    columns.clear();
-    rows = Aggregate(source, keyed ? KeyedPassSql(t, {}, "") : DirectPassSql(t, {}, ""), {},
-                     "rows per tenant in " + t.name, options, pass);
-    if (!rows.ok()) {
-      GiveUp(pass, "rows per tenant in " + t.name, rows.status());
-      return;
-    }
-  }
-  auto& counts = pass->rows[t.name];
-  for (const TextRow& r : *rows) {
+  const std::string sql = keyed ? KeyedPassSql(t, q->aggregates, q->joins) : DirectPassSql(t, q->aggregates, q->joins);
+  auto rows = Aggregate(source, sql, q->params, "the value features of " + t.name, options, q->pass);
+  if (rows.ok()) return rows;
+  GiveUp(q->pass, "value features of " + t.name, rows.status());
+  if (!q->pass->stopped.ok()) return rows.status();
+  q->columns.clear();
+  rows = Aggregate(source, keyed ? KeyedPassSql(t, {}, "") : DirectPassSql(t, {}, ""), {},
+                   "rows per tenant in " + t.name, options, q->pass);
+  if (!rows.ok()) GiveUp(q->pass, "rows per tenant in " + t.name, rows.status());
+  return rows;
+}
+
+// Fills the figures from the rows: tenant, rows, [the key's most rows and distinct values,] aggregates.
+void ReadTableRows(const std::vector<TextRow>& rows, size_t dup, size_t fan, TableQuery* q) {
+  const bool keyed = !q->t.path.empty();
+  auto& counts = q->pass->rows[q->t.name];
+  for (const TextRow& r : rows) {
     if (!r[0]) continue;
     const std::string& tenant = *r[0];
     counts[tenant] = std::atoll(r[1].value_or("0").c_str());
-    const size_t first = keyed ? 4 : 2;
-    if (keyed) {  // rows, the most rows of one key, the distinct keys
+    if (keyed) {
       const double most = std::atof(r[2].value_or("0").c_str());
-      pass->figures[dup].value[tenant] = static_cast<double>(counts[tenant]) - std::atof(r[3].value_or("0").c_str());
-      pass->figures[fan].value[tenant] = most;
-      pass->figures[fan].shown[tenant] = FormatCount(most);
+      q->pass->figures[dup].value[tenant] = static_cast<double>(counts[tenant]) - std::atof(r[3].value_or("0").c_str());
+      q->pass->figures[fan].value[tenant] = most;
+      q->pass->figures[fan].shown[tenant] = FormatCount(most);
     }
-    for (size_t k = 0; k < columns.size(); ++k) {
+    const size_t first = keyed ? 4 : 2;
+    for (size_t k = 0; k < q->columns.size(); ++k) {
       const std::optional<std::string>& cell = r[k + first];
       if (!cell) continue;
-      FeatureFigure& f = pass->figures[columns[k].figure];
-      const double v = columns[k].read == Column::kDate ? DateNumber(*cell) : std::atof(cell->c_str());
+      FeatureFigure& f = q->pass->figures[q->columns[k].figure];
+      const double v = q->columns[k].read == Column::kDate ? DateNumber(*cell) : std::atof(cell->c_str());
       if (std::isnan(v)) continue;
       f.value[tenant] = v;
-      if (columns[k].read != Column::kCount) f.shown[tenant] = *cell;
+      if (q->columns[k].read != Column::kCount) f.shown[tenant] = *cell;
     }
   }
-  for (size_t f : null_figures) {  // the share of rows with NULL: 90% where the typical tenant has 5%
-    const FeatureFigure nulls = pass->figures[f];
+}
+
+// The share of rows with NULL: 90% where the typical tenant has 5%.
+void AddNullShares(TableQuery* q) {
+  const auto& counts = q->pass->rows[q->t.name];
+  for (size_t f : q->null_figures) {
+    const FeatureFigure nulls = q->pass->figures[f];
     FeatureFigure& share =
-        AddFigure(pass, "null_share:" + nulls.id.substr(5), t.name, FeatureKind::kHigh, "share of " + nulls.noun);
+        AddFigure(q->pass, "null_share:" + nulls.id.substr(5), q->t.name, FeatureKind::kHigh, "share of " + nulls.noun);
     for (const auto& [tenant, n] : counts) {
       auto v = nulls.value.find(tenant);
       const double s = n > 0 && v != nulls.value.end() ? v->second / static_cast<double>(n) : 0;
@@ -297,6 +315,29 @@ void TablePass(Source* source, const TenantCarrier& t, const std::set<std::pair<
       share.shown[tenant] = FormatFixed(100 * s, 0) + "%";
     }
   }
+}
+
+// The table's pass: one query grouped by tenant.
+void TablePass(Source* source, const TenantCarrier& t, const std::set<std::pair<std::string, std::string>>& many,
+               const FeaturePassOptions& options, FeaturePass* pass) {
+  TableQuery q(t, pass);
+  for (const ColumnInfo& c : t.columns) {
+    const std::string col = "x." + QuoteIdentifier(c.name);
+    AddNumberFigures(c, col, &q);
+    AddCategoryFigures(source, c, col, many, options, &q);
+    AddOrphanFigure(c, col, &q);
+  }
+  size_t fan = 0, dup = 0;
+  if (!t.path.empty()) {  // the key that leads to the tenant: its fan-out and duplicates come with the pass
+    const std::string& key = t.path.front().column;
+    dup = q.Figure("duplicate:" + t.name + "." + key, FeatureKind::kCount,
+                   "rows of " + t.name + " repeating a value of " + key);
+    fan = q.Figure("fanout:" + t.name + "." + key, FeatureKind::kHigh, "rows of " + t.name + " per " + key);
+  }
+  auto rows = RunTableQuery(source, &q, options);
+  if (!rows.ok()) return;
+  ReadTableRows(*rows, dup, fan, &q);
+  AddNullShares(&q);
 }
 
 // A join key's duplicates and fan-out, per tenant: one query.

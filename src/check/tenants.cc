@@ -256,21 +256,13 @@ Result<TenantList> TenantListFromCounts(const TableCounts& counts, const std::ve
   return out;
 }
 
-std::vector<PickedTenant> PickTenants(const TenantList& list, const PickOptions& options) {
-  std::vector<Pick> picks;
+// The size strata: empty, none, largest, smallest, median, p99, p90, and the outliers of each
+// dimension and of each ratio of two dimensions, with their priorities.
+void AddSizeStrata(const TenantList& list, std::vector<Pick>* picks) {
   const size_t n = list.values.size();
-  auto index_of = [&](const std::string& text) -> long {
-    for (size_t k = 0; k < n; ++k) {
-      if (list.values[k].text == text) return static_cast<long>(k);
-    }
-    return -1;
-  };
-  for (const ParamValue& v : options.named) picks.push_back({0, index_of(v.text), v.text, "named with --tenants"});
-  for (const auto& [text, reason] : options.flagged) picks.push_back({1, index_of(text), text, reason});
-
   const size_t dims = list.dimensions.size();
   auto add = [&](int priority, size_t k, std::string why) {
-    picks.push_back({priority, static_cast<long>(k), list.values[k].text, std::move(why)});
+    picks->push_back({priority, static_cast<long>(k), list.values[k].text, std::move(why)});
   };
   // Tenants empty in every dimension.
   for (size_t k = 0; k < n && dims > 0; ++k) {
@@ -344,6 +336,21 @@ std::vector<PickedTenant> PickTenants(const TenantList& list, const PickOptions&
       }
     }
   }
+}
+
+std::vector<PickedTenant> PickTenants(const TenantList& list, const PickOptions& options) {
+  std::vector<Pick> picks;
+  const size_t n = list.values.size();
+  auto index_of = [&](const std::string& text) -> long {
+    for (size_t k = 0; k < n; ++k) {
+      if (list.values[k].text == text) return static_cast<long>(k);
+    }
+    return -1;
+  };
+  for (const ParamValue& v : options.named) picks.push_back({0, index_of(v.text), v.text, "named with --tenants"});
+  for (const auto& [text, reason] : options.flagged) picks.push_back({1, index_of(text), text, reason});
+
+  AddSizeStrata(list, &picks);
   std::stable_sort(picks.begin(), picks.end(), [](const Pick& x, const Pick& y) { return x.priority < y.priority; });
   std::vector<PickedTenant> out;
   auto take = [&](const Pick& p) {

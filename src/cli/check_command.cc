@@ -36,6 +36,54 @@ std::vector<std::string> SplitCommas(const std::vector<std::string>& raw) {
   return out;
 }
 
+// The options of a check: the project's [check] settings, then the flags over them.
+Result<check::CheckOptions> CheckOptionsFromArgs(const CheckArgs& args, const Project& project) {
+  check::CheckOptions options;
+  options.settings = project.check;
+  if (args.repetitions) options.settings.repetitions = *args.repetitions;
+  if (args.slower_ratio) options.settings.slower_ratio = *args.slower_ratio;
+  if (args.min_slower_ms) options.settings.min_slower_ms = *args.min_slower_ms;
+  if (args.max_tenants) options.settings.max_tenants = *args.max_tenants;
+  if (options.settings.repetitions < 1 || options.settings.repetitions > 1000) {
+    return Status::Usage("--repetitions must be between 1 and 1000");
+  }
+  if (options.settings.slower_ratio <= 1) return Status::Usage("--slower-ratio must be more than 1");
+  if (options.settings.max_tenants < 1) return Status::Usage("--max-tenants must be at least 1");
+  options.tenants = SplitCommas(args.tenants);
+  auto given = ParseParamArgs(args.params);
+  if (!given.ok()) return given.status();
+  options.params = std::move(*given);
+  if (args.execution == "simple") {
+    options.execution = Execution::kSimple;
+  } else if (args.execution == "prepared") {
+    options.execution = Execution::kPrepared;
+  } else if (!args.execution.empty()) {
+    return Status::Usage("--execution takes simple or prepared");
+  }
+  if (args.statistics == "fresh" || (args.analyze_first && args.statistics.empty())) {
+    options.statistics = check::StatisticsMode::kFresh;
+  } else if (args.statistics == "both") {
+    options.statistics = check::StatisticsMode::kBoth;
+  } else if (!args.statistics.empty() && args.statistics != "current") {
+    return Status::Usage("--statistics takes current, fresh or both");
+  }
+  if (args.analyze_first && !args.statistics.empty() && args.statistics != "fresh") {
+    return Status::Usage("--analyze-first is --statistics fresh: give one of them");
+  }
+  if (!args.sweep_budget.empty()) {
+    auto d = args.sweep_budget == "0" ? std::optional<std::chrono::milliseconds>(0) : ParseDuration(args.sweep_budget);
+    if (!d) return Status::Usage("--sweep-budget " + args.sweep_budget + ": expected a duration like 30s, 5min, or 0");
+    options.settings.sweep_budget = *d;
+  }
+  options.statement_timeout = project.statement_timeout;
+  if (!args.timeout.empty()) {
+    auto d = ParseDuration(args.timeout);
+    if (!d) return Status::Usage("--timeout " + args.timeout + ": expected a duration like 30s, 10min, 2h");
+    options.statement_timeout = *d;
+  }
+  return options;
+}
+
 }  // namespace
 
 int RunCheckCommand(const CheckArgs& args) {
@@ -59,53 +107,11 @@ int RunCheckCommand(const CheckArgs& args) {
   if (!pairs.ok()) return Fail(pairs.status());
   for (const std::string& s : skipped) std::fprintf(stderr, "strata: skipped %s\n", s.c_str());
 
-  check::CheckOptions options;
-  options.settings = candidate->check;
-  if (args.repetitions) options.settings.repetitions = *args.repetitions;
-  if (args.slower_ratio) options.settings.slower_ratio = *args.slower_ratio;
-  if (args.min_slower_ms) options.settings.min_slower_ms = *args.min_slower_ms;
-  if (args.max_tenants) options.settings.max_tenants = *args.max_tenants;
-  if (options.settings.repetitions < 1 || options.settings.repetitions > 1000) {
-    return Fail(Status::Usage("--repetitions must be between 1 and 1000"));
-  }
-  if (options.settings.slower_ratio <= 1) return Fail(Status::Usage("--slower-ratio must be more than 1"));
-  if (options.settings.max_tenants < 1) return Fail(Status::Usage("--max-tenants must be at least 1"));
-  options.tenants = SplitCommas(args.tenants);
-  auto given = ParseParamArgs(args.params);
-  if (!given.ok()) return Fail(given.status());
-  options.params = std::move(*given);
-  if (args.execution == "simple") {
-    options.execution = Execution::kSimple;
-  } else if (args.execution == "prepared") {
-    options.execution = Execution::kPrepared;
-  } else if (!args.execution.empty()) {
-    return Fail(Status::Usage("--execution takes simple or prepared"));
-  }
-  if (args.statistics == "fresh" || (args.analyze_first && args.statistics.empty())) {
-    options.statistics = check::StatisticsMode::kFresh;
-  } else if (args.statistics == "both") {
-    options.statistics = check::StatisticsMode::kBoth;
-  } else if (!args.statistics.empty() && args.statistics != "current") {
-    return Fail(Status::Usage("--statistics takes current, fresh or both"));
-  }
-  if (args.analyze_first && !args.statistics.empty() && args.statistics != "fresh") {
-    return Fail(Status::Usage("--analyze-first is --statistics fresh: give one of them"));
-  }
-  if (!args.sweep_budget.empty()) {
-    auto d = args.sweep_budget == "0" ? std::optional<std::chrono::milliseconds>(0) : ParseDuration(args.sweep_budget);
-    if (!d)
-      return Fail(Status::Usage("--sweep-budget " + args.sweep_budget + ": expected a duration like 30s, 5min, or 0"));
-    options.settings.sweep_budget = *d;
-  }
-  options.statement_timeout = candidate->statement_timeout;
-  if (!args.timeout.empty()) {
-    auto d = ParseDuration(args.timeout);
-    if (!d) return Fail(Status::Usage("--timeout " + args.timeout + ": expected a duration like 30s, 10min, 2h"));
-    options.statement_timeout = *d;
-  }
+  auto options = CheckOptionsFromArgs(args, *candidate);
+  if (!options.ok()) return Fail(options.status());
   const bool progress = !args.quiet && isatty(STDERR_FILENO);
   if (progress) {
-    options.progress = [](const std::string& line) { std::fprintf(stderr, "\r\033[K%s", line.c_str()); };
+    options->progress = [](const std::string& line) { std::fprintf(stderr, "\r\033[K%s", line.c_str()); };
   }
 
   auto db = ChooseDatabase(args.database, &*candidate);
@@ -121,7 +127,7 @@ int RunCheckCommand(const CheckArgs& args) {
   } else {
     Source* running = source->get();
     SignalWatcher signals([running] { running->Cancel(); });
-    auto r = check::RunCheck(source->get(), *candidate, *pairs, options);
+    auto r = check::RunCheck(source->get(), *candidate, *pairs, *options);
     if (progress) std::fprintf(stderr, "\r\033[K");
     if (r.ok() && signals.fired()) {  // a cancel that landed in the last step (a plan) is still a cancel
       std::fprintf(stderr, "strata: interrupted; no verdict\n");
