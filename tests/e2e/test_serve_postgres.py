@@ -269,9 +269,10 @@ class RestartTest(unittest.TestCase):
                        stderr=subprocess.DEVNULL)
 
     def test_restart_mid_export_is_retried_and_finished(self):
+        # Long enough (12M rows) that the restart always lands mid-export, however fast the machine.
         s = self.servers.start("--retry-backoff", "500ms", "--lease", "5s")
         status, body = call(s.port, "POST", "/api/v1/exports",
-                            {"report": "many_rows", "params": {"tenant_id": 9, "rows": 3000000}, "format": "csv"})
+                            {"report": "many_rows", "params": {"tenant_id": 9, "rows": 12000000}, "format": "csv"})
         self.assertEqual(status, 202, body)
         id = json.loads(body)["id"]
         wait_for("the export to make progress",
@@ -282,12 +283,12 @@ class RestartTest(unittest.TestCase):
                         timeout=180, every=0.3)
         self.assertEqual(done["state"], "done", done)
         self.assertGreaterEqual(done["attempt"], 2)
-        self.assertEqual(done["rows"], 3000000)
+        self.assertEqual(done["rows"], 12000000)
         log = open(s.log).read()
         self.assertIn("will be retried", log)
         status, body = call(s.port, "GET", "/api/v1/exports/" + id + "/file")
         self.assertEqual(status, 200)
-        self.assertEqual(len(body.decode().splitlines()), 3000001)
+        self.assertEqual(len(body.decode().splitlines()), 12000001)
 
     def test_database_down_for_good_fails_after_the_attempts(self):
         s = self.servers.start("--retry-backoff", "200ms", "--attempts", "2",
