@@ -83,9 +83,10 @@ int Main(int argc, char** argv) {
   check_cmd->add_option("--statistics", chk.statistics,
                         "current (default), fresh (ANALYZE first) or both (re-time slower tenants after ANALYZE); "
                         "fresh and both write statistics to the database");
-  check_cmd->add_option("--sweep-budget", chk.sweep_budget,
-                        "Time for comparing the rows of the tenants not picked, per report (default 30s): 90s, 5min, 0 for none "
-                        "([check] sweep_budget)");
+  check_cmd->add_option(
+      "--sweep-budget", chk.sweep_budget,
+      "Time for comparing the rows of the tenants not picked, per report (default 30s): 90s, 5min, 0 for none "
+      "([check] sweep_budget)");
   check_cmd->add_option("--json", chk.json, "Write the verdict JSON (strata-check/1) here");
   check_cmd->add_option("--html", chk.html, "Write a self-contained HTML report here");
   check_cmd->add_option("--junit", chk.junit, "Write JUnit XML here");
@@ -96,6 +97,31 @@ int Main(int argc, char** argv) {
       app.add_subcommand("demo", "Generate the example if needed, show its tenants, export the heaviest");
   demo_cmd->add_option("--project", demo.project, "The project folder (default examples/admin-reports)");
   demo_cmd->add_option("--scale", demo.scale, "The scale to generate at when there is no database yet (default 1)");
+
+  ProfileArgs prof;
+  CLI::App* profile_cmd =
+      app.add_subcommand("profile", "Write a privacy-safe statistical profile of a database (read-only)");
+  profile_cmd->add_option("--database", prof.database, "The database to profile (default: the project's)");
+  profile_cmd->add_option("--project", prof.project, "The project folder (its tenant parameter and database)");
+  profile_cmd->add_option("--tenant-column", prof.tenant_column,
+                          "The column that holds the tenant (default: the project's [tenant] param)");
+  profile_cmd->add_option("--keep-values", prof.keep_values,
+                          "table.column: keep this column's values although they are many (repeatable)");
+  profile_cmd->add_option("--timeout", prof.timeout, "Statement timeout of each query (default 10min)");
+  profile_cmd->add_option("-o,--output", prof.output, "The profile to write (JSON, strata-profile/1)");
+  profile_cmd->add_flag("-q,--quiet", prof.quiet, "No progress and no summary");
+
+  SynthArgs syn;
+  CLI::App* synth_cmd =
+      app.add_subcommand("synth", "Build a database of a profile's schema and shape (SQLite or PostgreSQL)");
+  synth_cmd->add_option("--profile", syn.profile, "The profile written by strata profile");
+  synth_cmd->add_option("--database", syn.database, "sqlite:path.db or a PostgreSQL URL to build into");
+  synth_cmd->add_option("--scale", syn.scale,
+                        "Rows of the typical tenants (1: as profiled); kept tenants keep their rows");
+  synth_cmd->add_option("--seed", syn.seed, "The same seed gives the same rows (default 42)");
+  synth_cmd->add_flag("--replace", syn.replace, "Replace the profile's tables (or a SQLite file) that exist");
+  synth_cmd->add_option("--report", syn.report, "Write the fidelity report (JSON) here");
+  synth_cmd->add_flag("-q,--quiet", syn.quiet, "No progress and no summary");
 
   ServeArgs sv;
   CLI::App* serve_cmd = app.add_subcommand("serve", "Run exports as background jobs behind an HTTP API and a web page");
@@ -128,11 +154,12 @@ int Main(int argc, char** argv) {
   key_new->add_flag("--service", key.service, "A service key: names the tenant in each request")->excludes(key_tenant);
   key_new->add_option("--project", key.project, "Check the tenant against this project's tenant parameter");
 
-  const std::string commands[] = {"reports", "export", "check", "generate", "serve", "key", "demo"};
+  const std::string commands[] = {"reports", "export", "check", "generate", "profile", "synth", "serve", "key", "demo"};
   if (argc > 1 && argv[1][0] != '-' &&
       std::find(std::begin(commands), std::end(commands), argv[1]) == std::end(commands)) {
-    return Fail(Status::Usage("unknown command '" + std::string(argv[1]) +
-                              "' (commands: reports, export, check, generate, serve, key, demo; see strata --help)"));
+    return Fail(Status::Usage(
+        "unknown command '" + std::string(argv[1]) +
+        "' (commands: reports, export, check, generate, profile, synth, serve, key, demo; see strata --help)"));
   }
   try {
     app.parse(argc, argv);
@@ -149,6 +176,8 @@ int Main(int argc, char** argv) {
   if (*export_cmd) return RunExport(ex);
   if (*check_cmd) return RunCheckCommand(chk);
   if (*generate_cmd) return RunGenerate(gen);
+  if (*profile_cmd) return RunProfileCommand(prof);
+  if (*synth_cmd) return RunSynthCommand(syn);
   if (*serve_cmd) return RunServe(sv);
   if (*key_new) return RunKeyNew(key);
   if (*demo_cmd) return RunDemo(demo);

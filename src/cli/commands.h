@@ -104,6 +104,29 @@ struct KeyArgs {
 };
 int RunKeyNew(const KeyArgs& args);
 
+struct ProfileArgs {
+  std::string database;
+  std::string project;
+  std::string tenant_column;  // default: the project's [tenant] param
+  std::vector<std::string> keep_values;
+  std::string timeout;  // per query; default 10min
+  std::string output;
+  bool quiet = false;
+};
+// Exit: 0 written, 2 usage, 3 database.
+int RunProfileCommand(const ProfileArgs& args);
+
+struct SynthArgs {
+  std::string profile;
+  std::string database;
+  double scale = 1;
+  uint64_t seed = 42;
+  bool replace = false;
+  std::string report;  // the fidelity report (JSON)
+  bool quiet = false;
+};
+int RunSynthCommand(const SynthArgs& args);
+
 struct DemoArgs {
   std::string project = "examples/admin-reports";
   double scale = 1;

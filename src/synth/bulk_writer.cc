@@ -60,8 +60,12 @@ Status SqliteExec(sqlite3* db, const std::string& sql) {
   return Status::Ok();
 }
 
-// True when the SQLite file at path was made by strata generate (or holds no tables at all).
-Result<bool> SqliteIsGenerated(const std::string& path) {
+struct SqliteKind {
+  bool empty = false;      // it holds no tables
+  bool generated = false;  // strata generate made it
+};
+
+Result<SqliteKind> SqliteIsGenerated(const std::string& path) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr);
   DbPtr db(raw);
@@ -81,7 +85,7 @@ Result<bool> SqliteIsGenerated(const std::string& path) {
   // Fold any write-ahead log into the file and switch it off, so that no stale -wal beside the
   // target can later shadow the new file that replaces it.
   sqlite3_exec(db.get(), "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
-  return empty || generated;
+  return SqliteKind{empty, generated};
 }
 
 Status SyncFile(const std::string& path) {
@@ -195,10 +199,13 @@ class SqliteWriter : public BulkWriter {
 
 Result<std::unique_ptr<BulkWriter>> OpenSqlite(const std::string& path, Replace replace) {
   std::error_code ec;
-  if (fs::exists(path, ec) && replace == Replace::kOnlyGenerated) {
+  if (fs::exists(path, ec) && replace != Replace::kAlways) {
     auto generated = SqliteIsGenerated(path);
     if (!generated.ok()) return generated.status();
-    if (!*generated) {
+    if (replace == Replace::kNever && !generated->empty) {
+      return Status::Usage(path + " already holds tables; it would be replaced whole (--replace to do that)");
+    }
+    if (!generated->generated && !generated->empty) {
       return Status::Usage(path +
                            " is a database that strata generate did not make; it would be replaced "
                            "whole (--replace to do that)");
@@ -360,9 +367,13 @@ Result<std::unique_ptr<BulkWriter>> OpenPostgres(const std::string& url, const s
   auto w = std::make_unique<PostgresWriter>(std::move(conn));
   STRATA_RETURN_IF_ERROR(w->Execute("SET client_min_messages = warning"));
   STRATA_RETURN_IF_ERROR(w->Execute("BEGIN"));
-  if (replace == Replace::kOnlyGenerated) {
+  if (replace != Replace::kAlways) {
     std::string names;
-    for (const std::string& t : tables) names += (names.empty() ? "'" : ", '") + t + "'";
+    for (const std::string& t : tables) {
+      std::string quoted;  // a literal: quotes doubled
+      for (char c : t) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+      names += (names.empty() ? "'" : ", '") + quoted + "'";
+    }
     auto existing = w->Value("SELECT count(*) FROM pg_class WHERE relkind IN ('r', 'p', 'v', 'm') AND relname IN (" +
                              names + ") AND pg_table_is_visible(oid)");
     auto generated = w->Value(
@@ -370,6 +381,11 @@ Result<std::unique_ptr<BulkWriter>> OpenPostgres(const std::string& url, const s
         "AND column_name = 'profile' AND table_schema = current_schema()");
     if (!existing.ok()) return existing.status();
     if (!generated.ok()) return generated.status();
+    if (replace == Replace::kNever && *existing != "0") {
+      return Status::Usage(
+          "the database already has tables named like the profile's; they would be dropped "
+          "(--replace to do that)");
+    }
     if (*existing != "0" && *generated == "0") {
       return Status::Usage(
           "the database already has tables named like the example's (admins, orders, ...) that "

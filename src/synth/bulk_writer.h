@@ -51,7 +51,9 @@ class BulkWriter {
 // Which tables a load may replace. A database is never changed silently: a SQLite file that
 // exists, or PostgreSQL tables with the example's names, are replaced only when they hold a
 // database strata generate made (its admins table has a "profile" column), or with kAlways.
-enum class Replace { kOnlyGenerated, kAlways };
+// kNever (strata synth without --replace): a SQLite file that holds tables, or PostgreSQL tables
+// with any of table_names, make the load fail before it starts.
+enum class Replace { kOnlyGenerated, kAlways, kNever };
 
 // The text the writers load for a numeric(12,2) and a timestamptz ("-12.34",
 // "2024-03-01 09:30:00+09:00"); out must hold 64 bytes. For tests.
