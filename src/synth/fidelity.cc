@@ -47,7 +47,8 @@ Fidelity CompareProfiles(const Profile& expected, const Profile& actual) {
     for (const ForeignKeyProfile& k : t.foreign_keys) {
       if (s == nullptr) continue;
       for (const ForeignKeyProfile& sk : s->foreign_keys) {
-        if (sk.name != k.name) continue;
+        // By what the key is (names differ between databases: SQLite's keys have none).
+        if (sk.columns != k.columns || sk.parent != k.parent) continue;
         f.foreign_keys.push_back({t.name + "." + k.name, KolmogorovSmirnov(k.fanout, sk.fanout)});
         f.max_ks = std::max(f.max_ks, f.foreign_keys.back().ks);
       }

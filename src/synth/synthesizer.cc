@@ -264,14 +264,30 @@ class Synth {
                : nullptr;
   }
   bool Carries(const TableProfile& t) const { return !t.tenant.column.empty() || !t.tenant.via.empty(); }
-  int64_t TenantCount(const TableProfile& t, int32_t tenant) const {
-    if (const KeptTenant* k = Kept(tenant)) {
-      auto it = k->rows.find(t.name);
-      if (it != k->rows.end()) return it->second;
+  // Rows per tenant of a table with the tenant column: a kept tenant's own; every other tenant a
+  // draw at its size rank, scaled so that together they hold the table's other rows (times --scale).
+  std::vector<int64_t> TenantCounts(const TableProfile& t) const {
+    std::vector<int64_t> counts(tenants_.size(), 0);
+    std::vector<double> drawn(tenants_.size(), 0);
+    double residual = static_cast<double>(t.rows), sum = 0;
+    for (size_t k = 0; k < tenants_.size(); ++k) {
+      if (const KeptTenant* kept = Kept(static_cast<int32_t>(k))) {
+        auto it = kept->rows.find(t.name);
+        if (it != kept->rows.end()) {
+          counts[k] = it->second;
+          residual -= static_cast<double>(it->second);
+          continue;
+        }
+      }
+      sum += drawn[k] = AtRank(t.rows_per_tenant, size_rank_[k]);
     }
-    const double rows = AtRank(t.rows_per_tenant, size_rank_[static_cast<size_t>(tenant)]) * o_.scale;
-    Rng r(o_.seed, HashOf(t.name + "/count"), static_cast<uint64_t>(tenant));
-    return static_cast<int64_t>(std::floor(rows + r.Unit()));  // rounded at random: the mean stays
+    const double factor = sum > 0 ? std::max(residual, 0.0) / sum * o_.scale : o_.scale;
+    for (size_t k = 0; k < tenants_.size(); ++k) {
+      if (drawn[k] <= 0) continue;
+      Rng r(o_.seed, HashOf(t.name + "/count"), k);
+      counts[k] = static_cast<int64_t>(std::floor(drawn[k] * factor + r.Unit()));  // rounded at random
+    }
+    return counts;
   }
   // Children per parent: a kept tenant's own; for the others the residual (the key's distribution
   // without the kept tenants' parents), so that the kept tenants' tails are not spread over everyone.
@@ -309,10 +325,9 @@ class Synth {
     } else if (driver >= 0) {
       RowsThroughParent(t, static_cast<size_t>(driver));
     } else if (!table.tenant.column.empty()) {
+      const std::vector<int64_t> counts = TenantCounts(table);
       for (size_t k = 0; k < tenants_.size(); ++k) {
-        rows.tenant.insert(rows.tenant.end(),
-                           static_cast<size_t>(std::max<int64_t>(0, TenantCount(table, static_cast<int32_t>(k)))),
-                           static_cast<int32_t>(k));
+        rows.tenant.insert(rows.tenant.end(), static_cast<size_t>(counts[k]), static_cast<int32_t>(k));
       }
     } else {
       rows.tenant.assign(static_cast<size_t>(table.rows), -1);
