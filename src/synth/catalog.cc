@@ -130,7 +130,7 @@ Status PostgresColumns(Reader* r) {
       "SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), t.typtype, "
       "CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) ELSE '' END, "
       "b.typname, b.typcategory::text, b.typtype::text, a.attnotnull, "
-      "coalesce(pg_get_expr(d.adbin, d.adrelid), ''), a.attgenerated::text "
+      "coalesce(pg_get_expr(d.adbin, d.adrelid), ''), a.attgenerated::text, a.attidentity::text "
       "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
       "JOIN pg_type t ON t.oid = a.atttypid "
       "JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END "
@@ -151,6 +151,8 @@ Status PostgresColumns(Reader* r) {
     c.nullable = !(Cell(row, 8) == "true" || Cell(row, 8) == "t" || Cell(row, 8) == "1");
     TypeModifiers(c.base_type.empty() ? c.type : c.base_type, &c);
     const std::string def = Cell(row, 9);
+    if (Cell(row, 11) == "a") c.identity = "always";
+    if (Cell(row, 11) == "d") c.identity = "by default";
     if (Cell(row, 10) == "s") {
       c.generated_sql = def;
     } else if (def.find("nextval(") != std::string::npos) {
@@ -230,6 +232,9 @@ Status PostgresIndexes(Reader* r) {
     IndexProfile x;
     x.name = Cell(row, 1);
     x.definition = Cell(row, 2);
+    // A partitioned table's index deparses as "ON ONLY t": built that way it would cover no partition.
+    const size_t only = x.definition.find(" ON ONLY ");
+    if (only != std::string::npos) x.definition.erase(only + 3, 5);
     x.unique = yes(Cell(row, 3));
     x.expression = yes(Cell(row, 4));
     x.partial = yes(Cell(row, 5));

@@ -64,6 +64,7 @@ struct ColumnProfile {
   bool nullable = true;
   std::string default_sql;         // a constant default, kept; empty when none (or not reproducible)
   std::string generated_sql;       // PostgreSQL GENERATED ALWAYS AS (...) STORED: not loaded, computed
+  std::string identity;            // PostgreSQL identity column: "always" or "by default"; empty: not one
   int max_length = -1;             // varchar(n) / char(n): n
   int scale = -1;                  // numeric(p,s): s
   int64_t nulls = 0;               // rows with NULL

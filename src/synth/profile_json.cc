@@ -37,6 +37,7 @@ json ColumnJson(const ColumnProfile& c) {
   if (!c.base_type.empty()) j["base_type"] = c.base_type;
   if (!c.default_sql.empty()) j["default"] = c.default_sql;
   if (!c.generated_sql.empty()) j["generated"] = c.generated_sql;
+  if (!c.identity.empty()) j["identity"] = c.identity;
   if (c.negatives > 0) j["negatives"] = c.negatives;
   if (c.zeros > 0) j["zeros"] = c.zeros;
   if (c.max_length >= 0) j["max_length"] = c.max_length;
@@ -65,6 +66,7 @@ ColumnProfile ColumnFrom(const json& j) {
   c.base_type = Get<std::string>(j, "base_type", "");
   c.default_sql = Get<std::string>(j, "default", "");
   c.generated_sql = Get<std::string>(j, "generated", "");
+  c.identity = Get<std::string>(j, "identity", "");
   c.max_length = Get(j, "max_length", -1);
   c.scale = Get(j, "scale", -1);
   c.kept = Get<std::string>(j, "kept", "");
