@@ -3,7 +3,7 @@
 the project declares its tenants?
 
     run.py --database URL [--modes ids,none,sizes] [--strata PATH] [--cases a,b]
-           [--truth truth.json] [--json out.json]
+           [--truth truth.json] [--json out.json] [--keep DIR]
 
 It computes the truth (truth.py; or loads it with --truth), then for each case and each way of
 declaring tenants runs `strata check CANDIDATE --base-report BASE` on a copy of project/ whose
@@ -16,7 +16,8 @@ declaring tenants runs `strata check CANDIDATE --base-report BASE` on a copy of 
 A case is right when the verdict is: for a correct rewrite, pass; for a wrong one, fail with a
 tenant that the truth says gets different rows among those with different_results or error; for a
 slower one, fail with a tenant that the truth says is slower among those with slower or timeout. A
-fail on a correct rewrite is a false alarm. Exit 0 only when every case is right in every mode."""
+fail on a correct rewrite is a false alarm. Exit 0 only when every case is right in every mode. With
+--keep DIR, each check's verdict JSON is kept as DIR/MODE/CASE.json (by default none is kept)."""
 
 import argparse
 import json
@@ -121,6 +122,7 @@ def main():
     ap.add_argument("--cases", default="", help="only these cases: a,b")
     ap.add_argument("--truth", default="", help="the truth from truth.py --json, instead of computing it")
     ap.add_argument("--json", default="", help="write every result here")
+    ap.add_argument("--keep", default="", help="keep each check's verdict JSON as DIR/MODE/CASE.json")
     ap.add_argument("--score-by", choices=("kind", "truth"), default="kind",
                     help="score each case by its declared kind (default; a truth that contradicts it is an error) "
                          "or by what the truth says it is on this database (a rewrite declared correct that is "
@@ -163,6 +165,10 @@ def main():
                 code, doc, seconds, err = run_check(args.strata, projects[mode], case, args.database, root,
                                                     args.check_timeout)
                 right, flagged, note = score(case["kind"], code, doc, t)
+                if args.keep and doc is not None:
+                    os.makedirs(os.path.join(args.keep, mode), exist_ok=True)
+                    with open(os.path.join(args.keep, mode, case["name"] + ".json"), "w", encoding="utf-8") as f:
+                        json.dump(doc, f, indent=1)
                 report = doc["reports"][0] if doc and doc.get("reports") else {}
                 r = {"case": case["name"], "kind": case["kind"], "declared": case.get("declared", case["kind"]),
                      "mode": mode, "right": right, "exit": code,

@@ -216,6 +216,24 @@ KeptTenant TenantFrom(const json& j) {
   return k;
 }
 
+// Compact, but one line per top-level field and per element of a top-level list (a table, a kept
+// tenant): small enough for a 100-table schema, and still easy to read, grep and diff.
+std::string Lines(const json& j) {
+  std::string out = "{\n\"format\": " + j.at("format").dump();
+  for (const auto& [key, value] : j.items()) {
+    if (key == "format") continue;
+    out += ",\n" + json(key).dump() + ": ";
+    if (!value.is_array() || value.empty() || !value[0].is_object()) {
+      out += value.dump();
+      continue;
+    }
+    out += "[";
+    for (size_t k = 0; k < value.size(); ++k) out += (k ? ",\n  " : "\n  ") + value[k].dump();
+    out += "\n]";
+  }
+  return out + "\n}\n";
+}
+
 }  // namespace
 
 const char* ValueKindName(ValueKind kind) {
@@ -286,7 +304,7 @@ std::string ProfileToJson(const Profile& p) {
   json unsupported = json::array();
   for (const Unsupported& u : p.unsupported) unsupported.push_back({{"object", u.object}, {"what", u.what}});
   j["unsupported"] = std::move(unsupported);
-  return j.dump(1) + "\n";
+  return Lines(j);
 }
 
 namespace {
