@@ -183,7 +183,8 @@ class Synth {
       const TableProfile& table = p_.tables[t];
       if (!table.statistics.analyzed && p_.dialect == "postgres") continue;
       STRATA_RETURN_IF_ERROR(w_->Execute("ANALYZE " + TargetName(table, target_)));
-      if (target_ != Dialect::kPostgres || counts_[t].late_rows == 0) continue;
+      const std::vector<uint8_t>& late = rows_[t].late;
+      if (target_ != Dialect::kPostgres || std::find(late.begin(), late.end(), 1) == late.end()) continue;
       std::vector<std::string> leaves;
       for (const PartitionProfile& part : table.partitions) leaves.push_back(QualifiedName(part.schema, part.name));
       if (leaves.empty()) leaves.push_back(TargetName(table, target_));

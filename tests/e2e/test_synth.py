@@ -11,6 +11,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import time
 import unittest
 
 from strata_e2e import PG_URL, TempDirTest, fresh_database, run
@@ -387,6 +388,64 @@ CREATE TABLE order_items (
   unit_price NUMERIC NOT NULL,
   PRIMARY KEY (order_id, line_no));
 """
+
+
+@unittest.skipUnless(PG_URL, "STRATA_TEST_PG is not set (scripts/test.sh starts a throwaway PostgreSQL)")
+class SynthStatisticsTest(TempDirTest):
+    """Production's stale statistics come back: a tenant that grew after the last ANALYZE is as
+    underestimated by the synthetic database's planner as by the original's."""
+    SOURCE, TARGET = "strata_stale_source", "strata_stale_target"
+
+    def tearDown(self):
+        drop_database(self.TARGET)
+        drop_database(self.SOURCE)
+        super().tearDown()
+
+    def grow_smallest_tenant(self, url):
+        """Adds 4,000 orders to the admin with the fewest, after the ANALYZE, autovacuum off."""
+        grown = pg_value(url, "SELECT admin_id FROM orders GROUP BY 1 ORDER BY count(*), 1 LIMIT 1")
+        pg_execute(url, f"""
+            ALTER TABLE orders SET (autovacuum_enabled = false);
+            CREATE TEMP TABLE more AS SELECT * FROM orders ORDER BY id LIMIT 4000;
+            UPDATE more SET id = id + 100000000, admin_id = {grown},
+                member_id = (SELECT min(id) FROM members WHERE admin_id = {grown});
+            INSERT INTO orders SELECT * FROM more;""")
+        return grown
+
+    def estimate_and_count(self, url, tenant):
+        plan = pg_value(url, f"EXPLAIN (FORMAT JSON) SELECT * FROM orders WHERE admin_id = {tenant}")
+        plan = plan if isinstance(plan, list) else json.loads(plan)
+        count = pg_value(url, f"SELECT count(*) FROM orders WHERE admin_id = {tenant}")
+        return plan[0]["Plan"]["Plan Rows"], count
+
+    def test_a_tenant_grown_since_analyze_stays_underestimated(self):
+        source = fresh_database(self.SOURCE)
+        code, out, err = run("generate", "--database", source, "--scale", "0.02", "--tenants", "20", "-q")
+        self.assertEqual(code, 0, err)
+        grown = self.grow_smallest_tenant(source)
+        estimate, count = self.estimate_and_count(source, grown)
+        self.assertGreater(count, 10 * estimate, "the source's statistics are not stale")
+        time.sleep(1.5)  # the statistics collector's counters reach pg_stat_user_tables
+        profile_path = self.path("p.json")
+        code, out, err = run("profile", "--database", source, "--tenant-column", "admin_id", "-o", profile_path)
+        self.assertEqual(code, 0, err)
+        profile = load(profile_path)
+        kept = {k["tenant"]: k for k in profile["tenants"]}
+        self.assertIn(str(grown), kept, "the grown tenant is not kept")
+        self.assertGreater(kept[str(grown)]["rows"]["orders"], 10 * kept[str(grown)]["estimated_rows"]["orders"])
+        orders = next(t for t in profile["tables"] if t["name"] == "orders")
+        self.assertGreaterEqual(orders["statistics"]["modified_since_analyze"], 4000)
+
+        target = fresh_database(self.TARGET)
+        code, out, err = run("synth", "--profile", profile_path, "--database", target)
+        self.assertEqual(code, 0, err)
+        self.assertIn("after ANALYZE", err)
+        estimate, synthetic_count = self.estimate_and_count(target, grown)
+        within(self, synthetic_count, count, "the grown tenant's orders")
+        self.assertGreater(synthetic_count, 10 * estimate,
+                           f"the synthetic planner expects {estimate} rows of {synthetic_count}: not stale")
+        options = pg_value(target, "SELECT reloptions FROM pg_class WHERE relname = 'orders'")
+        self.assertIn("autovacuum_enabled=false", options or [])
 
 
 def make_sqlite_source(path):
