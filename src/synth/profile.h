@@ -75,6 +75,13 @@ struct ColumnProfile {
   std::string kept;                // why values are kept: "few values", "--keep-values"; empty: not kept
   std::vector<double> quantiles;   // numbers, dates (days), timestamps (seconds): kQuantilePoints
   std::vector<double> lengths;     // text: character lengths at kQuantilePoints
+  // Numbers and dates: the smallest and largest value of the tenants that are not kept (the
+  // quantiles' ends often belong to one unusual tenant); has_typical_range false when unknown.
+  bool has_typical_range = false;
+  double typical_min = 0, typical_max = 0;
+  // Almost every value differs (an external reference, a code) though no key says so: values are
+  // made distinct, and a kept tenant's duplicates (counts "duplicate:" and "fanout:") come back.
+  bool near_unique = false;
 };
 
 struct ForeignKeyProfile {

@@ -50,6 +50,8 @@ json ColumnJson(const ColumnProfile& c) {
   }
   if (!c.quantiles.empty()) j["quantiles"] = c.quantiles;
   if (!c.lengths.empty()) j["lengths"] = c.lengths;
+  if (c.has_typical_range) j["typical_range"] = {c.typical_min, c.typical_max};
+  if (c.near_unique) j["near_unique"] = true;
   return j;
 }
 
@@ -76,6 +78,9 @@ ColumnProfile ColumnFrom(const json& j) {
   }
   c.quantiles = Get<std::vector<double>>(j, "quantiles", {});
   c.lengths = Get<std::vector<double>>(j, "lengths", {});
+  const std::vector<double> range = Get<std::vector<double>>(j, "typical_range", {});
+  if (range.size() == 2) c.has_typical_range = true, c.typical_min = range[0], c.typical_max = range[1];
+  c.near_unique = Get(j, "near_unique", false);
   return c;
 }
 

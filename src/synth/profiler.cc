@@ -77,6 +77,7 @@ class Profiler {
     STRATA_RETURN_IF_ERROR(RunFeatures());
     STRATA_RETURN_IF_ERROR(KeepTenants());
     RowsPerTenant();
+    TypicalRanges();
     p_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return std::move(p_);
   }
@@ -440,10 +441,13 @@ class Profiler {
     if (o_.on_progress) o_.on_progress("value features of every tenant", p_.queries);
     auto carriers = check::MapTenantCarriers(source_, words, {Lower(o_.tenant_column)});
     if (!carriers.ok()) return GiveUp("value features", "per-tenant features", carriers.status());
+    // The keys whose duplicates matter: foreign keys, and columns almost unique without a key.
     for (check::TenantCarrier& carrier : *carriers) {
-      const TableProfile* t = TableNamed(carrier.name);
+      TableProfile* t = TableNamed(carrier.name);
       for (check::ColumnInfo& c : carrier.columns) {
-        c.join_key = t != nullptr && !c.parent_table.empty();
+        ColumnProfile* column = t ? const_cast<ColumnProfile*>(t->Column(c.name)) : nullptr;
+        if (column != nullptr && !c.unique && NearUnique(*t, *column)) column->near_unique = true;
+        c.join_key = t != nullptr && (!c.parent_table.empty() || (column != nullptr && column->near_unique));
       }
     }
     check::FeaturePassOptions options;
@@ -456,6 +460,12 @@ class Profiler {
     features_ = check::DeriveFeatures(*pass, tenants_);
     figures_ = std::move(pass->figures);
     return Status::Ok();
+  }
+  static bool NearUnique(const TableProfile& t, const ColumnProfile& c) {
+    const bool keyish = c.kind == ValueKind::kInteger || c.kind == ValueKind::kText || c.kind == ValueKind::kUuid;
+    const int64_t present = t.rows - c.nulls;
+    return keyish && present >= 20 && static_cast<double>(c.distinct) >= 0.9 * static_cast<double>(present) &&
+           c.distinct < present;
   }
   // A feature's column, when the id names one ("null:orders.member_id", "value:orders.status=x").
   const ColumnProfile* FeatureColumn(const std::string& id) {
@@ -534,19 +544,48 @@ class Profiler {
       if (v == f.value.end() || !Shareable(f.id)) continue;
       const bool extreme = f.id.rfind("min:", 0) == 0 || f.id.rfind("max:", 0) == 0;
       if (extreme) {
-        const std::string column = f.id.substr(4);
-        auto& range = k->range.try_emplace(column, v->second, v->second).first->second;
-        if (f.id[1] == 'i')
-          range.first = v->second;
-        else
-          range.second = v->second;
-      } else if (f.kind == check::FeatureKind::kCount && v->second > 0) {
+        const double x = InColumnUnits(f.id, v->second);
+        auto& range = k->range.try_emplace(f.id.substr(4), x, x).first->second;
+        if (f.id[1] == 'i') {
+          range.first = x;
+        } else {
+          range.second = x;
+        }
+      } else if ((f.kind == check::FeatureKind::kCount || f.id.rfind("fanout:", 0) == 0) && v->second > 0) {
         k->counts[f.id] = static_cast<int64_t>(v->second);
       }
     }
     for (const auto& [key, per_tenant] : fanout_) {
       auto h = per_tenant.find(k->tenant);
       if (h != per_tenant.end()) k->fanout[key] = Pairs(h->second);
+    }
+  }
+  // The feature pass reads dates and timestamps as days; the profile's timestamps are seconds.
+  double InColumnUnits(const std::string& id, double v) {
+    const ColumnProfile* c = FeatureColumn(id);
+    const bool seconds = c != nullptr && (c->kind == ValueKind::kTimestamp || c->kind == ValueKind::kTimestampTz);
+    return seconds ? v * 86400.0 : v;
+  }
+  // Per number or date column, the smallest and largest value among the tenants that are not kept.
+  void TypicalRanges() {
+    std::map<std::string, std::pair<double, double>> ranges;
+    for (const check::FeatureFigure& f : figures_) {
+      const bool low = f.id.rfind("min:", 0) == 0, high = f.id.rfind("max:", 0) == 0;
+      if (!low && !high) continue;
+      for (const auto& [tenant, value] : f.value) {
+        if (kept_.count(tenant) != 0) continue;
+        const double x = InColumnUnits(f.id, value);
+        auto& r = ranges.try_emplace(f.id.substr(4), x, x).first->second;
+        r.first = low ? std::min(r.first, x) : r.first;
+        r.second = high ? std::max(r.second, x) : r.second;
+      }
+    }
+    for (const auto& [where, r] : ranges) {
+      auto* c = const_cast<ColumnProfile*>(FeatureColumn("min:" + where));
+      if (c == nullptr) continue;
+      c->has_typical_range = true;
+      c->typical_min = r.first;
+      c->typical_max = r.second;
     }
   }
   Status KeepTenants() {

@@ -61,6 +61,28 @@ int64_t DrawFanout(const std::vector<std::pair<int64_t, int64_t>>& pairs, Rng& r
   return pairs.back().first;
 }
 
+// Children per parent for n parents: a kept tenant's histogram is its parents' exact counts (dealt
+// out in a random order); any other tenant's is a distribution to draw from.
+std::vector<int64_t> FanoutsFor(const std::vector<std::pair<int64_t, int64_t>>& pairs, size_t n, bool exact,
+                                uint64_t seed, uint64_t what, const std::vector<int64_t>& parent_rows) {
+  std::vector<int64_t> out;
+  out.reserve(n);
+  if (exact) {
+    Rng r(seed, what, 0);
+    for (const auto& [children, parents] : pairs) {
+      for (int64_t k = 0; k < parents && out.size() < n; ++k) {
+        out.push_back(children <= 16 ? children : children + r.Range(0, children - 1));
+      }
+    }
+    for (size_t k = out.size(); k > 1; --k) std::swap(out[k - 1], out[r.Next() % k]);
+  }
+  for (size_t k = out.size(); k < n; ++k) {
+    Rng r(seed, what, static_cast<uint64_t>(parent_rows[k]));
+    out.push_back(DrawFanout(pairs, r));
+  }
+  return out;
+}
+
 // Children to parents: each parent i gets about n * w_i / sum(w) children (largest remainders get
 // the rest), and the result is shuffled. Uniform when every weight is zero.
 std::vector<int64_t> Allocate(int64_t n, const std::vector<int64_t>& weights, Rng& r) {
@@ -290,6 +312,10 @@ class Synth {
     }
     return counts;
   }
+  bool OwnFanout(const TableProfile& t, const ForeignKeyProfile& k, int32_t tenant) const {
+    const KeptTenant* kept = Kept(tenant);
+    return kept != nullptr && kept->fanout.count(t.name + "." + k.name) != 0;
+  }
   // Children per parent: a kept tenant's own; for the others the residual (the key's distribution
   // without the kept tenants' parents), so that the kept tenants' tails are not spread over everyone.
   const std::vector<std::pair<int64_t, int64_t>>& FanoutOf(const TableProfile& t, const ForeignKeyProfile& k,
@@ -361,12 +387,9 @@ class Synth {
     TableRows& rows = rows_[t];
     for (size_t tenant = 0; tenant < parent.by_tenant.size(); ++tenant) {
       const std::vector<int64_t>& parents = parent.by_tenant[tenant];
-      const auto& fanout = FanoutOf(table, k, static_cast<int32_t>(tenant));
-      std::vector<int64_t> weights;
-      for (int64_t row : parents) {
-        Rng r(o_.seed, HashOf(table.name + "." + k.name), static_cast<uint64_t>(row));
-        weights.push_back(DrawFanout(fanout, r));
-      }
+      const std::vector<int64_t> weights = FanoutsFor(FanoutOf(table, k, static_cast<int32_t>(tenant)), parents.size(),
+                                                      OwnFanout(table, k, static_cast<int32_t>(tenant)), o_.seed,
+                                                      HashOf(table.name + "." + k.name), parents);
       int64_t n = 0;
       for (int64_t w : weights) n += w;
       if (const KeptTenant* kept = Kept(static_cast<int32_t>(tenant))) {
@@ -469,12 +492,9 @@ class Synth {
         }
         continue;
       }
-      const auto& fanout = FanoutOf(table, k, tenant);
-      std::vector<int64_t> weights;
-      for (int64_t row : candidates) {
-        Rng r(o_.seed, HashOf(table.name + "." + k.name), static_cast<uint64_t>(row));
-        weights.push_back(DrawFanout(fanout, r));
-      }
+      const std::vector<int64_t> weights =
+          FanoutsFor(FanoutOf(table, k, tenant), candidates.size(), OwnFanout(table, k, tenant), o_.seed,
+                     HashOf(table.name + "." + k.name), candidates);
       Rng r(o_.seed, HashOf(table.name + "." + k.name + "/allocate"), static_cast<uint64_t>(tenant + 1));
       const std::vector<int64_t> picks = Allocate(static_cast<int64_t>(group.size()), weights, r);
       for (size_t g = 0; g < group.size(); ++g)
@@ -489,7 +509,10 @@ class Synth {
     TableRows& rows = rows_[t];
     rows.late.assign(static_cast<size_t>(rows.count), 0);
     const StatisticsState& s = table.statistics;
+    // The growth since ANALYZE, no more than the rows PostgreSQL counted as changed since (its
+    // reltuples is itself an estimate: a table analyzed just now may count a few rows off).
     double growth = s.analyzed && s.analyzed_rows >= 0 ? static_cast<double>(table.rows) - s.analyzed_rows : 0;
+    if (s.modified_since_analyze >= 0) growth = std::min(growth, static_cast<double>(s.modified_since_analyze));
     double residual_rows = static_cast<double>(table.rows);
     std::map<int32_t, int64_t> kept_late;
     for (size_t k = 0; k < tenants_.size(); ++k) {
@@ -674,14 +697,14 @@ class Synth {
     std::vector<std::string> names;
     std::vector<ColumnRole> roles;
     std::vector<std::unique_ptr<ColumnGen>> gens;
-    std::vector<std::map<int32_t, ColumnQuota>> quotas;
+    std::vector<std::vector<std::unique_ptr<ColumnQuota>>> quotas;  // per column, per kept tenant
     for (const ColumnProfile& c : table.columns) {
       const ColumnRole role = RoleOf(table, c);
       if (role.role == Role::kSkip) continue;
       names.push_back(Quote(c.name));
       roles.push_back(role);
       gens.push_back(std::make_unique<ColumnGen>(p_, table, c, target_, o_.seed, false));
-      quotas.emplace_back();
+      quotas.emplace_back(p_.tenants.size());
     }
     int64_t written = 0;
     bool begun = false;
@@ -710,7 +733,7 @@ class Synth {
     return Cancelled() ? Status::Cancelled("interrupted") : Status::Ok();
   }
   void WriteCell(const TableProfile& table, const TableRows& rows, int64_t i, const ColumnRole& role, ColumnGen* gen,
-                 const KeptTenant* kept, int32_t tenant, std::map<int32_t, ColumnQuota>* quotas) {
+                 const KeptTenant* kept, int32_t tenant, std::vector<std::unique_ptr<ColumnQuota>>* quotas) {
     switch (role.role) {
       case Role::kTenant: {
         const std::string& v = tenants_[static_cast<size_t>(tenant)];
@@ -733,9 +756,9 @@ class Synth {
     }
     const ColumnQuota* quota = nullptr;
     if (kept != nullptr) {
-      auto it = quotas->find(tenant);
-      if (it == quotas->end()) it = quotas->emplace(tenant, gen->QuotaFor(*kept)).first;
-      quota = &it->second;
+      auto& slot = (*quotas)[static_cast<size_t>(kept_[static_cast<size_t>(tenant)])];
+      if (slot == nullptr) slot = std::make_unique<ColumnQuota>(gen->QuotaFor(*kept));
+      quota = slot.get();
     }
     const int64_t tenant_rows =
         tenant >= 0 ? static_cast<int64_t>(rows.by_tenant[static_cast<size_t>(tenant)].size()) : 0;

@@ -33,6 +33,32 @@ bool IsNumber(ValueKind k) {
 }
 
 constexpr char kLetters[] = "etaoinshrdlucmfwypvbgkjqxz";
+constexpr int64_t kPageText = 8192;
+
+// Letters in words of 2 to 9, made once: text values are slices of it.
+const std::string& PageOfWords() {
+  static const std::string page = [] {
+    std::string p;
+    Rng r(1, 2, 3);
+    while (p.size() < static_cast<size_t>(kPageText) * 2) {
+      const int64_t word = r.Range(2, 9);
+      for (int64_t k = 0; k < word; ++k) p += kLetters[r.Next() % 26];
+      p += ' ';
+    }
+    return p;
+  }();
+  return page;
+}
+
+double AtQuantile(const std::vector<double>& q, double u) {
+  for (int k = 1; k < kQuantileCount; ++k) {
+    if (u <= kQuantilePoints[k]) {
+      const double span = kQuantilePoints[k] - kQuantilePoints[k - 1];
+      return q[k - 1] + (span > 0 ? (u - kQuantilePoints[k - 1]) / span : 0) * (q[k] - q[k - 1]);
+    }
+  }
+  return q.back();
+}
 
 }  // namespace
 
@@ -71,6 +97,11 @@ ColumnGen::ColumnGen(const Profile& profile, const TableProfile& table, const Co
   }
   double sum = 0;
   for (int64_t v : value_rows) value_cdf_.push_back((sum += static_cast<double>(v)) / std::max(total, 1.0));
+  unique_ = unique_ || c_.near_unique;
+  if (c_.has_typical_range) {
+    typical_lo_ = Cdf(c_.typical_min);
+    typical_hi_ = std::max(typical_lo_, Cdf(c_.typical_max));
+  }
   if (c_.kind == ValueKind::kEnum && c_.values.empty()) {
     for (const EnumProfile& e : profile.enums) {
       if (c_.type == e.name || c_.type == e.schema + "." + e.name) labels_ = e.labels;
@@ -88,6 +119,9 @@ ColumnQuota ColumnGen::QuotaFor(const KeptTenant& k) const {
     const int64_t n = Count(k, "value:" + where + "=" + c_.values[i].value);
     if (n > 0) q.values.push_back({i, n});
   }
+  q.duplicates = Count(k, "duplicate:" + where);
+  q.per_value = std::max<int64_t>(2, Count(k, "fanout:" + where));
+  q.salt = HashOf(k.tenant);
   auto r = k.range.find(where);
   if (r != k.range.end()) {
     q.has_range = true;
@@ -98,16 +132,8 @@ ColumnQuota ColumnGen::QuotaFor(const KeptTenant& k) const {
 }
 
 double ColumnGen::Quantile(double u) const {
-  const std::vector<double>& q = c_.quantiles;
-  if (q.size() != static_cast<size_t>(kQuantileCount)) return u * 1000;
-  for (int k = 1; k < kQuantileCount; ++k) {
-    if (u <= kQuantilePoints[k]) {
-      const double span = kQuantilePoints[k] - kQuantilePoints[k - 1];
-      const double f = span > 0 ? (u - kQuantilePoints[k - 1]) / span : 0;
-      return q[k - 1] + f * (q[k] - q[k - 1]);
-    }
-  }
-  return q.back();
+  if (c_.quantiles.size() != static_cast<size_t>(kQuantileCount)) return u * 1000;
+  return AtQuantile(c_.quantiles, u);
 }
 
 double ColumnGen::Cdf(double x) const {
@@ -145,6 +171,15 @@ void ColumnGen::Write(BulkWriter* out, uint64_t row, const ColumnQuota* quota, i
           : 0;
   if (s < quota->nulls) return out->Null();
   s -= quota->nulls;
+  if (unique_ && quota->duplicates > 0) {
+    // Groups of per_value rows share a value, until they hold the tenant's duplicates.
+    const int64_t in_groups = quota->duplicates + (quota->duplicates + quota->per_value - 2) / (quota->per_value - 1);
+    if (s < in_groups) {
+      const uint64_t shared =
+          (1ull << 40) + (quota->salt % (1ull << 20)) * (1ull << 20) + static_cast<uint64_t>(s / quota->per_value);
+      return WriteDrawn(out, shared, Rng(seed_, what_, shared).Unit(), Region::kAny, nullptr, 0);
+    }
+  }
   for (const auto& [index, n] : quota->values) {
     if (s < n) return WriteValue(out, index);
     s -= n;
@@ -183,11 +218,11 @@ void ColumnGen::WriteNumber(BulkWriter* out, double v) {
     case ValueKind::kTimestampTz: return out->TimestampTz(static_cast<int64_t>(std::floor(v)) * kMicrosPerSecond, 0);
     default: break;
   }
-  char b[64];
-  const int scale = c_.kind == ValueKind::kDecimal ? (c_.scale >= 0 ? c_.scale : 2) : 6;
-  const int n = c_.kind == ValueKind::kDecimal ? std::snprintf(b, sizeof b, "%.*f", scale, v)
-                                               : std::snprintf(b, sizeof b, "%.9g", v);
-  out->Text(std::string_view(b, static_cast<size_t>(n)));
+  char b[400];  // a fixed-notation double needs at most 309 digits before the point
+  const auto end = c_.kind == ValueKind::kDecimal
+                       ? std::to_chars(b, b + sizeof b, v, std::chars_format::fixed, c_.scale >= 0 ? c_.scale : 2)
+                       : std::to_chars(b, b + sizeof b, v, std::chars_format::general, 9);
+  out->Text(std::string_view(b, static_cast<size_t>(end.ptr - b)));
 }
 
 void ColumnGen::WriteDrawn(BulkWriter* out, uint64_t row, double u, Region region, const ColumnQuota* quota,
@@ -203,12 +238,15 @@ void ColumnGen::WriteDrawn(BulkWriter* out, uint64_t row, double u, Region regio
       if (region == Region::kZero) return WriteNumber(out, 0);
       const double below = Cdf(-1e-9), above = Cdf(0);
       double v;
+      // A typical tenant draws between the typical tenants' extremes, a kept one anywhere.
+      const double lo = quota == nullptr ? typical_lo_ : 0, hi = quota == nullptr ? typical_hi_ : 1;
       if (region == Region::kNegative) {
         v = below > 0 ? Quantile(u * below) : -std::max(1.0, std::fabs(Quantile(u)));
       } else if (region == Region::kNonNegative && below > 0) {
-        v = std::max(Quantile(above + u * (1 - above)), c_.kind == ValueKind::kInteger ? 1.0 : 0.01);
+        const double start = std::max(above, lo);
+        v = std::max(Quantile(start + u * (std::max(hi, start) - start)), c_.kind == ValueKind::kInteger ? 1.0 : 0.01);
       } else {
-        v = Quantile(u);
+        v = Quantile(lo + u * (hi - lo));
       }
       if (quota != nullptr && quota->has_range) {
         v = extreme < 0 ? quota->min : extreme > 0 ? quota->max : std::clamp(v, quota->min, quota->max);
@@ -240,33 +278,24 @@ void ColumnGen::WriteDrawn(BulkWriter* out, uint64_t row, double u, Region regio
   }
 }
 
-// Letters of the profiled length (char(n): n), with the row's number in front when the column is unique.
+// Text of the profiled length (at most char(n)/varchar(n)'s n): a slice of a page of pseudo-words,
+// with the row's number in front when the column is unique.
 void ColumnGen::WriteText(BulkWriter* out, uint64_t row, double u) {
-  int64_t length = c_.lengths.size() == static_cast<size_t>(kQuantileCount) ? std::llround([&] {
-    const std::vector<double>& q = c_.lengths;
-    for (int k = 1; k < kQuantileCount; ++k) {
-      if (u <= kQuantilePoints[k]) {
-        const double span = kQuantilePoints[k] - kQuantilePoints[k - 1];
-        return q[k - 1] + (span > 0 ? (u - kQuantilePoints[k - 1]) / span : 0) * (q[k] - q[k - 1]);
-      }
-    }
-    return q.back();
-  }())
-                                                                            : 8;
+  int64_t length =
+      c_.lengths.size() == static_cast<size_t>(kQuantileCount) ? std::llround(AtQuantile(c_.lengths, u)) : 8;
   if (c_.max_length > 0) length = std::min<int64_t>(length, c_.max_length);
+  length = std::clamp<int64_t>(length, 0, kPageText - 1);
   buf_.clear();
   if (unique_) {
     char b[24];
     buf_.assign(b, static_cast<size_t>(std::to_chars(b, b + 24, row + 1, 36).ptr - b));
     buf_ += '-';
   }
-  Rng r(seed_, what_ ^ 0xabcdef, row);
-  uint64_t bits = r.Next();
-  for (int64_t k = static_cast<int64_t>(buf_.size()); k < length; ++k) {
-    if (bits < 32) bits = r.Next() | (1ull << 63);
-    const unsigned pick = static_cast<unsigned>(bits & 31);
-    bits >>= 5;
-    buf_ += pick >= 26 || (k > 0 && pick == 0 && buf_.back() != ' ' && k + 1 < length) ? ' ' : kLetters[pick % 26];
+  if (static_cast<int64_t>(buf_.size()) < length) {
+    const std::string& page = PageOfWords();
+    const size_t want = static_cast<size_t>(length) - buf_.size();
+    const size_t at = Rng(seed_, what_ ^ 0xabcdef, row).Next() % (page.size() - want);
+    buf_.append(page, at, want);
   }
   if (out != nullptr) out->Text(buf_);
 }

@@ -30,6 +30,10 @@ struct ColumnQuota {
   int64_t zeros = 0;
   bool has_range = false;
   double min = 0, max = 0;
+  // A near-unique column: the tenant's rows repeating a value, and the most rows sharing one.
+  int64_t duplicates = 0;
+  int64_t per_value = 0;
+  uint64_t salt = 0;  // tells one tenant's repeated values from another's
 };
 
 class ColumnGen {
@@ -63,8 +67,9 @@ class ColumnGen {
   bool unique_;
   // The residual, for tenants that are not kept.
   double null_p_ = 0, negative_p_ = 0, zero_p_ = 0;
-  std::vector<double> value_cdf_;    // cumulative shares of c_.values
-  std::vector<std::string> labels_;  // an enum's labels, when its values are not kept
+  double typical_lo_ = 0, typical_hi_ = 1;  // the ranks of the typical tenants' smallest and largest
+  std::vector<double> value_cdf_;           // cumulative shares of c_.values
+  std::vector<std::string> labels_;         // an enum's labels, when its values are not kept
   std::string buf_;
 };
 
