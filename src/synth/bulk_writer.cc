@@ -111,6 +111,16 @@ class SqliteWriter : public BulkWriter {
   Dialect dialect() const override { return Dialect::kSqlite; }
 
   Status Execute(const std::string& sql) override { return SqliteExec(db_.get(), sql); }
+  Result<int64_t> QueryCount(const std::string& sql) override {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+      return Status::Database(std::string(sqlite3_errmsg(db_.get())) + " (in: " + sql.substr(0, 80) + ")");
+    }
+    StmtPtr stmt(s);
+    const int rc = sqlite3_step(stmt.get());
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Status::Database(sqlite3_errmsg(db_.get()));
+    return rc == SQLITE_ROW ? sqlite3_column_int64(stmt.get(), 0) : 0;
+  }
   Status BeginTable(const std::string& table, const std::vector<std::string>& columns) override {
     std::string sql = "INSERT INTO " + table + " (";
     std::string marks;
@@ -244,6 +254,11 @@ class PostgresWriter : public BulkWriter {
     const ExecStatusType st = PQresultStatus(r.get());
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return Status::Ok();
     return Status::Database(Message(r.get()) + " (in: " + sql.substr(0, 80) + ")");
+  }
+  Result<int64_t> QueryCount(const std::string& sql) override {
+    auto v = Value(sql);
+    if (!v.ok()) return v.status();
+    return std::atoll(v->c_str());
   }
   // The first value of a one-row query.
   Result<std::string> Value(const std::string& sql) {

@@ -29,6 +29,8 @@ class BulkWriter {
   virtual Dialect dialect() const = 0;
   // Runs one SQL statement (DDL, ANALYZE).
   virtual Status Execute(const std::string& sql) = 0;
+  // The first column of the first row of a query (a count), inside the load's transaction.
+  virtual Result<int64_t> QueryCount(const std::string& sql) = 0;
   virtual Status BeginTable(const std::string& table, const std::vector<std::string>& columns) = 0;
   virtual void Null() = 0;
   virtual void Int(int64_t v) = 0;

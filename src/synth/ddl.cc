@@ -14,6 +14,26 @@ std::string Literal(const std::string& s) {
   return out + "'";
 }
 
+// SQLite: the unique index statement, after a check that its keys do not repeat; an index on an
+// expression or with a WHERE cannot be checked, and is left out.
+void SqliteUniqueIndex(const std::string& table, const IndexProfile& i, const std::string& statement,
+                       SchemaStatements* s) {
+  if (i.expression || i.partial) {
+    s->notes.push_back({"index " + i.name,
+                        "a unique index on an expression or with a WHERE is not built on SQLite: "
+                        "synthetic values could break it"});
+    return;
+  }
+  std::string present, group;
+  for (const std::string& c : i.columns) {
+    present += (present.empty() ? "" : " AND ") + Quote(c) + " IS NOT NULL";
+    group += (group.empty() ? "" : ", ") + Quote(c);
+  }
+  s->repeats_before[statement] = "SELECT count(*) FROM (SELECT 1 FROM " + Quote(table) + " WHERE " + present +
+                                 " GROUP BY " + group + " HAVING count(*) > 1)";
+  s->after.push_back(statement);
+}
+
 std::string ColumnList(const std::vector<std::string>& columns) {
   std::string out;
   for (const std::string& c : columns) out += (out.empty() ? "" : ", ") + Quote(c);
@@ -153,8 +173,13 @@ void SqliteFromPostgres(const Profile& p, SchemaStatements* s) {
         s->notes.push_back({"index " + i.name, "not carried to SQLite (" + i.definition + ")"});
         continue;
       }
-      s->after.push_back(std::string("CREATE ") + (i.unique ? "UNIQUE " : "") + "INDEX " + Quote(i.name) + " ON " +
-                         Quote(t.name) + " (" + ColumnList(i.columns) + ")");
+      const std::string index = std::string("CREATE ") + (i.unique ? "UNIQUE " : "") + "INDEX " + Quote(i.name) +
+                                " ON " + Quote(t.name) + " (" + ColumnList(i.columns) + ")";
+      if (i.unique) {
+        SqliteUniqueIndex(t.name, i, index, s);
+      } else {
+        s->after.push_back(index);
+      }
     }
   }
   for (const ViewProfile& v : p.views) {
@@ -168,7 +193,12 @@ void SqliteFromSqlite(const Profile& p, SchemaStatements* s) {
   for (const TableProfile& t : p.tables) {
     s->before.push_back(t.create_sql);
     for (const IndexProfile& i : t.indexes) {
-      if (!i.definition.empty()) s->after.push_back(i.definition);
+      if (i.definition.empty()) continue;
+      if (i.unique) {
+        SqliteUniqueIndex(t.name, i, i.definition, s);
+      } else {
+        s->after.push_back(i.definition);
+      }
     }
   }
   for (const ViewProfile& v : p.views) s->after.push_back(v.definition);

@@ -11,6 +11,7 @@
 // hold.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,10 @@ struct SchemaStatements {
   // After the rows; each one that fails is a warning, not a failed load (a CHECK that the synthetic
   // values break is added NOT VALID on PostgreSQL).
   std::vector<std::string> after;
-  std::vector<Unsupported> notes;  // what the target cannot hold
+  // SQLite: a failed statement may leave a half-built index behind (the load runs without a
+  // journal), so a unique index is built only when this count of repeated keys is zero.
+  std::map<std::string, std::string> repeats_before;  // statement -> the query that counts repeats
+  std::vector<Unsupported> notes;                     // what the target cannot hold
 };
 
 // Fails with kUsage for a pair of databases synth does not translate between.

@@ -27,6 +27,7 @@ CREATE TABLE orders (id INTEGER PRIMARY KEY, admin_id INTEGER NOT NULL REFERENCE
   member_id INTEGER REFERENCES members (id), status TEXT NOT NULL, amount NUMERIC(12,2) NOT NULL,
   CHECK (amount > -1000000));
 CREATE INDEX orders_admin ON orders (admin_id);
+CREATE UNIQUE INDEX members_admin_email ON members (admin_id, email);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30)
   INSERT INTO admins SELECT i, 'Admin Person ' || i FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
@@ -117,6 +118,7 @@ TEST_F(SynthSqliteTest, TheSyntheticDatabaseHoldsItsKeysAndTheUnusualTenants) {
   const std::string target = (dir_ / "synth.db").string();
   ASSERT_TRUE(Synth(profile, target).ok());
   EXPECT_EQ(Count(target, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+  EXPECT_EQ(Count(target, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"), 0);
   EXPECT_EQ(Count(target, "SELECT count(*) FROM admins"), 30);
   EXPECT_EQ(Count(target, "SELECT count(*) FROM orders WHERE admin_id = 1"), 2000);
   EXPECT_EQ(Count(target, "SELECT count(*) FROM orders WHERE status = 'disputed' AND admin_id = 7"), 5);
@@ -129,7 +131,8 @@ TEST_F(SynthSqliteTest, TheSyntheticDatabaseHoldsItsKeysAndTheUnusualTenants) {
             0)
       << "an order's member is of the order's tenant";
   EXPECT_EQ(Count(target, "SELECT count(*) FROM members WHERE email LIKE '%@example.org'"), 0);
-  EXPECT_EQ(Count(target, "SELECT count(*) FROM sqlite_schema WHERE name = 'orders_admin'"), 1);
+  EXPECT_EQ(Count(target, "SELECT count(*) FROM sqlite_schema WHERE name IN ('orders_admin', 'members_admin_email')"),
+            2);
   const int64_t total = Count(target, "SELECT count(*) FROM orders");
   EXPECT_NEAR(static_cast<double>(total), 5000, 250);
 

@@ -178,6 +178,7 @@ class Synth {
   // Each statement on its own: one that fails is a warning (a CHECK the synthetic values break is
   // added NOT VALID on PostgreSQL, so it still guards new rows).
   Status AfterLoad(const SchemaStatements& ddl) {
+    repeats_before_ = &ddl.repeats_before;
     for (const std::string& s : ddl.after) {
       if (Cancelled()) return Status::Cancelled("interrupted");
       Status st = Try(s);
@@ -192,7 +193,15 @@ class Synth {
     return Status::Ok();
   }
   Status Try(const std::string& sql) {
-    if (target_ == Dialect::kSqlite) return w_->Execute(sql);
+    if (target_ == Dialect::kSqlite) {
+      auto check = repeats_before_->find(sql);
+      if (check != repeats_before_->end()) {
+        auto repeats = w_->QueryCount(check->second);
+        if (!repeats.ok()) return repeats.status();
+        if (*repeats > 0) return Status::Database("not built: " + std::to_string(*repeats) + " keys repeat: " + sql);
+      }
+      return w_->Execute(sql);
+    }
     STRATA_RETURN_IF_ERROR(w_->Execute("SAVEPOINT synth_step"));
     Status st = w_->Execute(sql);
     STRATA_RETURN_IF_ERROR(w_->Execute(st.ok() ? "RELEASE SAVEPOINT synth_step" : "ROLLBACK TO SAVEPOINT synth_step"));
@@ -635,10 +644,12 @@ class Synth {
       }
     }
     if (c.name == table.tenant.column && table.tenant.via.empty()) return {Role::kTenant};
+    const bool makeable = c.kind == ValueKind::kInteger || c.kind == ValueKind::kText || c.kind == ValueKind::kUuid;
     for (const ConstraintProfile& k : table.constraints) {
-      const bool key = (k.type == 'p' || k.type == 'u') && Contains(k.columns, c.name);
-      const bool makeable = c.kind == ValueKind::kInteger || c.kind == ValueKind::kText || c.kind == ValueKind::kUuid;
-      if (key && makeable) return {Role::kKey};
+      if ((k.type == 'p' || k.type == 'u') && Contains(k.columns, c.name) && makeable) return {Role::kKey};
+    }
+    for (const IndexProfile& i : table.indexes) {  // a unique index is a key too
+      if (i.unique && !i.partial && Contains(i.columns, c.name) && makeable) return {Role::kKey};
     }
     return {Role::kValue};
   }
@@ -771,6 +782,7 @@ class Synth {
   Dialect target_;
   SynthResult result_;
   double load_seconds_ = 0;
+  const std::map<std::string, std::string>* repeats_before_ = nullptr;
   std::vector<std::string> tenants_;  // every tenant value, as text
   std::vector<int> kept_;             // per tenant: its index in p_.tenants, or -1
   std::vector<double> size_rank_;     // per tenant: its rank among tenant sizes

@@ -343,6 +343,7 @@ class SynthPostgresTest(TempDirTest):
         names = {n for (n,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         self.assertLessEqual(set(TABLES), names)
         self.assertEqual(con.execute("PRAGMA foreign_key_check").fetchall(), [])
+        self.assertEqual(con.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
         for table in TABLES:
             declared = {row[0] for row in con.execute(f"PRAGMA foreign_key_list({table})")}
             self.assertEqual(len(declared), len([fk for fk in pg_foreign_keys(self.source) if fk[0] == table]), table)
@@ -522,6 +523,7 @@ class SynthSqliteTest(TempDirTest):
         self.assertEqual(code, 0, out + err)
         con = sqlite3.connect(db)
         self.assertEqual(con.execute("PRAGMA foreign_key_check").fetchall(), [], name)
+        self.assertEqual(con.execute("PRAGMA integrity_check").fetchall(), [("ok",)], name)
         con.close()
         return db
 
