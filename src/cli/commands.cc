@@ -102,7 +102,8 @@ int Main(int argc, char** argv) {
   CLI::App* profile_cmd =
       app.add_subcommand("profile", "Write a privacy-safe statistical profile of a database (read-only)");
   profile_cmd->add_option("--database", prof.database, "The database to profile (default: the project's)");
-  profile_cmd->add_option("--project", prof.project, "The project folder (its tenant parameter and database)");
+  profile_cmd->add_option("--project", prof.project,
+                          "The project folder: its tenant parameter, its database, and its reports' plans");
   profile_cmd->add_option("--tenant-column", prof.tenant_column,
                           "The column that holds the tenant (default: the project's [tenant] param)");
   profile_cmd->add_option("--keep-values", prof.keep_values,
@@ -121,6 +122,8 @@ int Main(int argc, char** argv) {
   synth_cmd->add_option("--seed", syn.seed, "The same seed gives the same rows (default 42)");
   synth_cmd->add_flag("--replace", syn.replace, "Replace the profile's tables (or a SQLite file) that exist");
   synth_cmd->add_option("--report", syn.report, "Write the fidelity report (JSON) here");
+  synth_cmd->add_option("--project", syn.project,
+                        "Compare the project's reports' plans with the profile's (profiled with --project)");
   synth_cmd->add_flag("-q,--quiet", syn.quiet, "No progress and no summary");
 
   ServeArgs sv;

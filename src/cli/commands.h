@@ -122,7 +122,8 @@ struct SynthArgs {
   double scale = 1;
   uint64_t seed = 42;
   bool replace = false;
-  std::string report;  // the fidelity report (JSON)
+  std::string report;   // the fidelity report (JSON)
+  std::string project;  // compare the reports' plans with the profile's
   bool quiet = false;
 };
 int RunSynthCommand(const SynthArgs& args);

@@ -1,6 +1,7 @@
 // strata profile and strata synth: a production database's profile, and a database built from one.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -57,7 +58,7 @@ Result<std::chrono::milliseconds> Timeout(const std::string& text) {
 }
 
 // Profiles the synthetic database (its kept tenants: the profile's) and compares the two.
-Result<synth::Fidelity> MeasureFidelity(const std::string& url, const synth::Profile& profile) {
+Result<synth::Fidelity> MeasureFidelity(const std::string& url, const synth::Profile& profile, const Project* project) {
   auto source = OpenSource(url);
   if (!source.ok()) return source.status();
   synth::ProfileOptions options;
@@ -69,7 +70,25 @@ Result<synth::Fidelity> MeasureFidelity(const std::string& url, const synth::Pro
   options.holders_per_feature = 0;
   auto actual = synth::RunProfile(source->get(), options);
   if (!actual.ok()) return actual.status().WithContext("measuring the synthetic database");
+  if (project != nullptr) {
+    std::vector<std::string> tenants;
+    for (const synth::PlanShape& s : profile.plans) {
+      if (std::find(tenants.begin(), tenants.end(), s.tenant) == tenants.end()) tenants.push_back(s.tenant);
+    }
+    std::vector<std::string> skipped;
+    actual->plans = synth::ExplainReports(source->get(), *project, tenants, options.statement_timeout, &skipped);
+  }
   return synth::CompareProfiles(profile, *actual);
+}
+
+// The project's reports' plans for the kept tenants and the median one.
+void AddPlans(Source* source, const Project& project, std::chrono::milliseconds timeout, synth::Profile* profile) {
+  std::vector<std::string> tenants;
+  for (const synth::KeptTenant& k : profile->tenants) tenants.push_back(k.tenant);
+  if (!profile->tenant.median.empty()) tenants.push_back(profile->tenant.median);
+  std::vector<std::string> skipped;
+  profile->plans = synth::ExplainReports(source, project, tenants, timeout, &skipped);
+  for (const std::string& s : skipped) profile->unsupported.push_back({"plans", s});
 }
 
 void PrintNotes(const std::vector<synth::Unsupported>& notes, const char* heading) {
@@ -110,6 +129,7 @@ int RunProfileCommand(const ProfileArgs& args) {
   auto profile = synth::RunProfile(running, options);
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!profile.ok()) return Fail(profile.status());
+  if (project != nullptr) AddPlans(running, *project, *timeout, &*profile);
   const std::string json = synth::ProfileToJson(*profile);
   if (Status st = WriteFile(args.output, json); !st.ok()) return Fail(st);
   if (!args.quiet) {
@@ -180,10 +200,18 @@ int RunSynthCommand(const SynthArgs& args) {
     PrintNotes(result->notes, "strata: not reproduced:");
     for (const std::string& w : result->warnings) std::fprintf(stderr, "strata: warning: %s\n", w.c_str());
   }
-  if (args.report.empty()) return kExitOk;
-  auto fidelity = MeasureFidelity(args.database, *profile);
+  if (args.report.empty() && args.project.empty()) return kExitOk;
+  std::unique_ptr<Project> project;
+  if (!args.project.empty()) {
+    auto loaded = LoadProject(args.project);
+    if (!loaded.ok()) return Fail(loaded.status());
+    project = std::make_unique<Project>(std::move(*loaded));
+  }
+  auto fidelity = MeasureFidelity(args.database, *profile, project.get());
   if (!fidelity.ok()) return Fail(fidelity.status());
-  if (Status st = WriteFile(args.report, synth::FidelityToJson(*fidelity)); !st.ok()) return Fail(st);
+  if (!args.report.empty()) {
+    if (Status st = WriteFile(args.report, synth::FidelityToJson(*fidelity)); !st.ok()) return Fail(st);
+  }
   if (!args.quiet) std::fprintf(stderr, "strata: %s", synth::FidelitySummary(*fidelity).c_str());
   return kExitOk;
 }

@@ -32,6 +32,33 @@ double KolmogorovSmirnov(const std::vector<std::pair<int64_t, int64_t>>& a,
   return d;
 }
 
+double Median(std::vector<double> v) {
+  if (v.empty()) return 1;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Each report's plan for a tenant there and here: the same shape, and per node how far the
+// planner's estimates are apart (q-error; 1 when both are equal).
+void ComparePlans(const Profile& expected, const Profile& actual, Fidelity* f) {
+  std::vector<double> all;
+  for (const PlanShape& there : expected.plans) {
+    for (const PlanShape& here : actual.plans) {
+      if (here.report != there.report || here.tenant != there.tenant) continue;
+      Fidelity::Plan plan{there.report, there.tenant, here.fingerprint == there.fingerprint, 1};
+      std::vector<double> qs;
+      for (size_t k = 0; plan.same_shape && k < there.nodes.size() && k < here.nodes.size(); ++k) {
+        qs.push_back(QError(static_cast<int64_t>(there.nodes[k].second), static_cast<int64_t>(here.nodes[k].second)));
+      }
+      plan.median_q_error = Median(qs);
+      all.insert(all.end(), qs.begin(), qs.end());
+      f->same_plans += plan.same_shape;
+      f->plans.push_back(plan);
+    }
+  }
+  f->median_node_q = Median(all);
+}
+
 }  // namespace
 
 Fidelity CompareProfiles(const Profile& expected, const Profile& actual) {
@@ -80,6 +107,7 @@ Fidelity CompareProfiles(const Profile& expected, const Profile& actual) {
     f.median_tenant_q = qs[qs.size() / 2];
     f.max_tenant_q = qs.back();
   }
+  ComparePlans(expected, actual, &f);
   return f;
 }
 
@@ -108,6 +136,17 @@ std::string FidelityToJson(const Fidelity& f) {
   j["tenants"] = std::move(tenants);
   j["foreign_keys"] = std::move(keys);
   j["nulls"] = std::move(nulls);
+  json plans = json::array();
+  for (const auto& p : f.plans) {
+    plans.push_back({{"report", p.report},
+                     {"tenant", p.tenant},
+                     {"same_shape", p.same_shape},
+                     {"median_q_error", p.median_q_error}});
+  }
+  j["plans"] = std::move(plans);
+  j["summary"]["plans_same_shape"] = f.same_plans;
+  j["summary"]["plans"] = f.plans.size();
+  j["summary"]["median_node_q_error"] = f.median_node_q;
   return j.dump(1) + "\n";
 }
 
@@ -117,7 +156,15 @@ std::string FidelitySummary(const Fidelity& f) {
                 "fidelity: rows per table within %.1f%%; kept tenants' rows per table: median q-error %.2f, "
                 "largest %.2f; children per parent: largest KS distance %.3f\n",
                 100 * f.max_table_error, f.median_tenant_q, f.max_tenant_q, f.max_ks);
-  return buf;
+  std::string out = buf;
+  if (!f.plans.empty()) {
+    std::snprintf(buf, sizeof buf,
+                  "fidelity: reports' plans: %d of %zu of the same shape as profiled; median q-error of the "
+                  "planner's estimates per node %.2f\n",
+                  f.same_plans, f.plans.size(), f.median_node_q);
+    out += buf;
+  }
+  return out;
 }
 
 }  // namespace strata::synth

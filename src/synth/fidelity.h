@@ -31,7 +31,15 @@ struct Fidelity {
     std::string column;  // "orders.member_id"
     double profiled = 0, synthetic = 0;
   };
+  struct Plan {
+    std::string report, tenant;
+    bool same_shape = false;
+    double median_q_error = 1;  // per node, estimated rows here against there (same shape only)
+  };
   std::vector<TableRows> tables;
+  std::vector<Plan> plans;
+  int same_plans = 0;
+  double median_node_q = 1;  // over every node of every plan of the same shape
   std::vector<TenantRows> tenants;
   std::vector<Fanout> foreign_keys;
   std::vector<Nulls> nulls;

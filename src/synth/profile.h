@@ -22,6 +22,7 @@
 
 #include "common/status.h"
 #include "source/source.h"
+#include "synth/plan_shapes.h"
 
 namespace strata::synth {
 
@@ -192,6 +193,7 @@ struct TenantProfile {
   std::string key;      // that table's key column: "id"
   bool integer = true;  // tenant values are integers
   int64_t count = 0;    // tenants in the database
+  std::string median;   // the tenant with the median rows in all tables (a typical one)
   // All tenant values when they are integers, as closed ranges [first, last].
   std::vector<std::pair<int64_t, int64_t>> ranges;
 };
@@ -220,6 +222,8 @@ struct Profile {
   std::vector<ViewProfile> views;
   std::vector<KeptTenant> tenants;
   std::vector<Unsupported> unsupported;
+  // With --project: each report's plan for the kept tenants and the median one (plan_shapes.h).
+  std::vector<PlanShape> plans;
 
   const TableProfile* Table(const std::string& name) const;
 };

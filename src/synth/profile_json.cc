@@ -309,6 +309,13 @@ std::string ProfileToJson(const Profile& p) {
   json unsupported = json::array();
   for (const Unsupported& u : p.unsupported) unsupported.push_back({{"object", u.object}, {"what", u.what}});
   j["unsupported"] = std::move(unsupported);
+  json plans = json::array();
+  for (const PlanShape& s : p.plans) {
+    json nodes = json::array();
+    for (const auto& [type, rows] : s.nodes) nodes.push_back({type, rows});
+    plans.push_back({{"report", s.report}, {"tenant", s.tenant}, {"fingerprint", s.fingerprint}, {"nodes", nodes}});
+  }
+  j["plans"] = std::move(plans);
   return Lines(j);
 }
 
@@ -328,6 +335,7 @@ Profile ProfileFrom(const json& j) {
   p.tenant.key = Get<std::string>(tenant, "key", "");
   p.tenant.integer = Get(tenant, "integer", true);
   p.tenant.count = Get<int64_t>(tenant, "count", 0);
+  p.tenant.median = Get<std::string>(tenant, "median", "");
   p.tenant.ranges = PairsFrom(tenant.value("ranges", json::array()));
   for (const json& e : j.value("enums", json::array())) {
     p.enums.push_back({Get<std::string>(e, "schema", ""), e.at("name").get<std::string>(),
@@ -344,6 +352,15 @@ Profile ProfileFrom(const json& j) {
         {Get<std::string>(v, "schema", ""), v.at("name").get<std::string>(), v.at("definition").get<std::string>()});
   }
   for (const json& k : j.value("tenants", json::array())) p.tenants.push_back(TenantFrom(k));
+  for (const json& s : j.value("plans", json::array())) {
+    PlanShape shape{s.at("report").get<std::string>(),
+                    s.at("tenant").get<std::string>(),
+                    Get<std::string>(s, "fingerprint", ""),
+                    {}};
+    for (const json& n : s.value("nodes", json::array()))
+      shape.nodes.push_back({n.at(0).get<std::string>(), n.at(1).get<double>()});
+    p.plans.push_back(std::move(shape));
+  }
   for (const json& u : j.value("unsupported", json::array())) {
     p.unsupported.push_back({u.at("object").get<std::string>(), u.at("what").get<std::string>()});
   }

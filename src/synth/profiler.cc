@@ -78,6 +78,7 @@ class Profiler {
     STRATA_RETURN_IF_ERROR(KeepTenants());
     RowsPerTenant();
     TypicalRanges();
+    p_.tenant.median = MedianTenant();
     p_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return std::move(p_);
   }
@@ -383,6 +384,21 @@ class Profiler {
     }
     p_.tenant.count = static_cast<int64_t>(tenants_.size());
     return Status::Ok();
+  }
+  // The tenant with the median rows over every table: a typical one.
+  std::string MedianTenant() const {
+    std::vector<std::pair<int64_t, std::string>> totals;
+    for (const std::string& t : tenants_) {
+      int64_t total = 0;
+      for (const auto& [table, rows] : tenant_rows_) {
+        auto n = rows.find(t);
+        total += n == rows.end() ? 0 : n->second;
+      }
+      totals.push_back({total, t});
+    }
+    if (totals.empty()) return "";
+    std::sort(totals.begin(), totals.end());
+    return totals[totals.size() / 2].second;
   }
   // Rows per tenant of the tenants that are not kept (the kept ones have their own).
   void RowsPerTenant() {
