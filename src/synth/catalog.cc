@@ -326,9 +326,28 @@ Status PostgresViewsAndOthers(Reader* r) {
   return Status::Ok();
 }
 
+// The physical-order correlation of every analyzed column (a partitioned table's: of the tree).
+Status PostgresCorrelation(Reader* r) {
+  auto rows = r->Query(
+      "SELECT c.oid, s.attname, max(s.correlation) FROM pg_stats s JOIN pg_namespace n ON n.nspname = s.schemaname "
+      "JOIN pg_class c ON c.relname = s.tablename AND c.relnamespace = n.oid WHERE s.correlation IS NOT NULL AND " +
+          std::string(kUserSchemas) + " GROUP BY 1, 2",
+      "correlation");
+  if (!rows.ok()) return rows.status();
+  for (const TextRow& row : *rows) {
+    TableProfile* t = r->TableOf(row);
+    if (t == nullptr) continue;
+    for (ColumnProfile& c : t->columns) {
+      if (c.name == Cell(row, 1)) c.correlation = std::atof(Cell(row, 2).c_str());
+    }
+  }
+  return Status::Ok();
+}
+
 Status ReadPostgres(Reader* r) {
   STRATA_RETURN_IF_ERROR(PostgresTables(r));
   STRATA_RETURN_IF_ERROR(PostgresColumns(r));
+  STRATA_RETURN_IF_ERROR(PostgresCorrelation(r));
   STRATA_RETURN_IF_ERROR(PostgresConstraints(r));
   STRATA_RETURN_IF_ERROR(PostgresIndexes(r));
   STRATA_RETURN_IF_ERROR(PostgresPartitions(r));

@@ -52,6 +52,7 @@ json ColumnJson(const ColumnProfile& c) {
   if (!c.lengths.empty()) j["lengths"] = c.lengths;
   if (c.has_typical_range) j["typical_range"] = {c.typical_min, c.typical_max};
   if (c.near_unique) j["near_unique"] = true;
+  if (c.correlation != 0) j["correlation"] = c.correlation;
   return j;
 }
 
@@ -81,6 +82,7 @@ ColumnProfile ColumnFrom(const json& j) {
   const std::vector<double> range = Get<std::vector<double>>(j, "typical_range", {});
   if (range.size() == 2) c.has_typical_range = true, c.typical_min = range[0], c.typical_max = range[1];
   c.near_unique = Get(j, "near_unique", false);
+  c.correlation = Get(j, "correlation", 0.0);
   return c;
 }
 

@@ -369,7 +369,7 @@ class Synth {
       rows.tenant.assign(static_cast<size_t>(table.rows), -1);
     }
     rows.count = static_cast<int64_t>(rows.tenant.size());
-    if (table.name != p_.tenant.table) Shuffle(t, driver);
+    if (table.name != p_.tenant.table && !KeepsOrder(table, driver)) Shuffle(t, driver);
     Rank(t);
     for (size_t k = 0; k < table.foreign_keys.size(); ++k) {
       if (static_cast<int>(k) != driver) AssignParents(t, k);
@@ -412,6 +412,15 @@ class Synth {
       }
     }
     // Rows whose parent has no tenant (a parent row outside every tenant) are not made.
+  }
+  // Production's rows of a table may lie in tenant order (loaded tenant by tenant, or clustered): its
+  // tenant column, or the key to its parent, follows the physical order. Then so do the synthetic
+  // rows, or the planner would cost an index scan on the tenant differently.
+  bool KeepsOrder(const TableProfile& table, int driver) const {
+    const std::string column =
+        driver >= 0 ? table.foreign_keys[static_cast<size_t>(driver)].columns[0] : table.tenant.column;
+    const ColumnProfile* c = table.Column(column);
+    return c != nullptr && c->correlation >= 0.5;
   }
   void Shuffle(size_t t, int driver) {
     TableRows& rows = rows_[t];
@@ -714,7 +723,7 @@ class Synth {
       if (role.role == Role::kSkip) continue;
       names.push_back(Quote(c.name));
       roles.push_back(role);
-      gens.push_back(std::make_unique<ColumnGen>(p_, table, c, target_, o_.seed, false));
+      gens.push_back(std::make_unique<ColumnGen>(p_, table, c, target_, o_.seed, false, rows.count));
       quotas.emplace_back(p_.tenants.size());
     }
     int64_t written = 0;

@@ -63,7 +63,7 @@ double AtQuantile(const std::vector<double>& q, double u) {
 }  // namespace
 
 ColumnGen::ColumnGen(const Profile& profile, const TableProfile& table, const ColumnProfile& column, Dialect target,
-                     uint64_t seed, bool unique)
+                     uint64_t seed, bool unique, int64_t table_rows)
     : c_(column),
       table_(Lower(table.name)),
       target_(target),
@@ -98,6 +98,8 @@ ColumnGen::ColumnGen(const Profile& profile, const TableProfile& table, const Co
   double sum = 0;
   for (int64_t v : value_rows) value_cdf_.push_back((sum += static_cast<double>(v)) / std::max(total, 1.0));
   unique_ = unique_ || c_.near_unique;
+  rows_ = static_cast<double>(std::max<int64_t>(table_rows, 1));
+  ordered_ = c_.correlation >= 0.5 ? 1 : c_.correlation <= -0.5 ? -1 : 0;
   if (c_.has_typical_range) {
     typical_lo_ = Cdf(c_.typical_min);
     typical_hi_ = std::max(typical_lo_, Cdf(c_.typical_max));
@@ -162,7 +164,9 @@ void ColumnGen::Write(BulkWriter* out, uint64_t row, const ColumnQuota* quota, i
     Region region = Region::kAny;
     if (IsNumber(c_.kind))
       region = u < negative_p_ ? Region::kNegative : u < negative_p_ + zero_p_ ? Region::kZero : Region::kNonNegative;
-    return WriteDrawn(out, row, r.Unit(), region, nullptr, 0);
+    // A column that follows the physical order (an id, a creation time) draws at the row's position.
+    const double at = ordered_ == 0 ? r.Unit() : (static_cast<double>(row) + r.Unit()) / rows_;
+    return WriteDrawn(out, row, ordered_ < 0 ? 1 - at : at, region, nullptr, 0);
   }
   // A kept tenant: its rows by rank, rotated per column.
   int64_t s =

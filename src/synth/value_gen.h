@@ -40,8 +40,9 @@ class ColumnGen {
  public:
   // kept: the profile's kept tenants in the order synth numbers them; rows_of_kept: each one's rows in
   // this table (the denominators of the residual).
+  // rows: the table's rows (a column that follows the physical order draws by the row's position).
   ColumnGen(const Profile& profile, const TableProfile& table, const ColumnProfile& column, Dialect target,
-            uint64_t seed, bool unique);
+            uint64_t seed, bool unique, int64_t table_rows);
   // Writes the value of row `row`. quota: the kept tenant's figures (nullptr for any other tenant);
   // slot: the row's rank within its tenant; tenant_rows: the tenant's rows in this table.
   void Write(BulkWriter* out, uint64_t row, const ColumnQuota* quota, int64_t slot, int64_t tenant_rows);
@@ -67,9 +68,12 @@ class ColumnGen {
   bool unique_;
   // The residual, for tenants that are not kept.
   double null_p_ = 0, negative_p_ = 0, zero_p_ = 0;
-  double typical_lo_ = 0, typical_hi_ = 1;  // the ranks of the typical tenants' smallest and largest
-  std::vector<double> value_cdf_;           // cumulative shares of c_.values
-  std::vector<std::string> labels_;         // an enum's labels, when its values are not kept
+  double typical_lo_ = 0, typical_hi_ = 1;
+  double rows_ = 0;  // the table's rows, for a column that follows the physical order
+  int ordered_ = 0;  // 1: its values rise with the row's position; -1: fall; 0: no order  // the ranks of the typical
+                     // tenants' smallest and largest
+  std::vector<double> value_cdf_;    // cumulative shares of c_.values
+  std::vector<std::string> labels_;  // an enum's labels, when its values are not kept
   std::string buf_;
 };
 
