@@ -103,14 +103,16 @@ int RunProfileCommand(const ProfileArgs& args) {
   if (args.output.empty()) return Fail(Status::Usage("say where to write the profile: -o profile.json"));
   auto column = TenantColumn(args.tenant_column, args.project);
   if (!column.ok()) return Fail(column.status());
-  auto timeout = Timeout(args.timeout);
-  if (!timeout.ok()) return Fail(timeout.status());
   std::unique_ptr<Project> project;
   if (!args.project.empty()) {
     auto loaded = LoadProject(args.project);
     if (!loaded.ok()) return Fail(loaded.status());
     project = std::make_unique<Project>(std::move(*loaded));
   }
+  auto timeout = args.timeout.empty() && project != nullptr
+                     ? Result<std::chrono::milliseconds>(project->statement_timeout)
+                     : Timeout(args.timeout);
+  if (!timeout.ok()) return Fail(timeout.status());
   const DatabaseChoice db = ChooseDatabase(args.database, project.get());
   if (db.url.empty()) return Fail(Status::Usage("say which database to profile: --database URL"));
   auto source = OpenSource(db.url);

@@ -248,7 +248,7 @@ Status PostgresPartitions(Reader* r) {
   auto rows = r->Query(
       "SELECT h.inhparent, n.nspname, c.relname, pg_get_expr(c.relpartbound, c.oid), c.relkind::text "
       "FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "WHERE c.relispartition ORDER BY h.inhparent, c.relname",
+      "WHERE c.relispartition AND c.relkind IN ('r', 'p') ORDER BY h.inhparent, c.relname",
       "partitions");
   if (!rows.ok()) return rows.status();
   for (const TextRow& row : *rows) {

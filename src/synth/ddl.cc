@@ -151,6 +151,12 @@ void SqliteFromPostgres(const Profile& p, SchemaStatements* s) {
     for (size_t k = 0; k < t.columns.size(); ++k) {
       const ColumnProfile& c = t.columns[k];
       sql += (k ? ", " : "") + Quote(c.name) + " " + SqliteType(c) + (c.nullable ? "" : " NOT NULL");
+      if (!c.generated_sql.empty()) {
+        s->notes.push_back({t.name + "." + c.name, "computed by PostgreSQL (" + c.generated_sql + "): NULL in SQLite"});
+      } else if (!c.default_sql.empty()) {
+        s->notes.push_back(
+            {t.name + "." + c.name, "its default (" + c.default_sql + ") is PostgreSQL's SQL: not carried"});
+      }
     }
     for (const ConstraintProfile& c : t.constraints) {
       if (c.type == 'p') sql += ", PRIMARY KEY (" + ColumnList(c.columns) + ")";

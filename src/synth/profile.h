@@ -97,7 +97,7 @@ struct ForeignKeyProfile {
   std::string definition;  // PostgreSQL: pg_get_constraintdef; empty for SQLite
   bool declared = true;    // false: implied by a column's name (order_id -> orders.id), not in the schema
   // Children per parent row, zero included: (children, parents) pairs, children ascending. Counts
-  // above 16 are grouped into powers of two: the pair's first number is the group's smallest.
+  // of 16 and more are grouped into powers of two: 16-31 is 16, 32-63 is 32 (the group's smallest).
   std::vector<std::pair<int64_t, int64_t>> fanout;
   int64_t orphans = 0;  // child rows whose key finds no parent (an implied key, or an unchecked one)
 };
@@ -221,7 +221,7 @@ struct Profile {
   TenantProfile tenant;
   std::vector<EnumProfile> enums;
   std::vector<DomainProfile> domains;
-  std::vector<TableProfile> tables;  // parents before children where the keys allow
+  std::vector<TableProfile> tables;  // in name order (synth orders them by their keys)
   std::vector<ViewProfile> views;
   std::vector<KeptTenant> tenants;
   std::vector<Unsupported> unsupported;

@@ -31,9 +31,9 @@ bool IsNumberLike(ValueKind k) {
          k == ValueKind::kTimestamp || k == ValueKind::kTimestampTz;
 }
 
-// Children per parent, grouped above 16 into powers of two (the group's smallest count).
+// Children per parent: exact below 16, from 16 on grouped into powers of two (the group's smallest).
 int64_t FanoutGroup(int64_t n) {
-  if (n <= 16) return n;
+  if (n < 16) return n;
   int64_t g = 16;
   while (g * 2 <= n) g *= 2;
   return g;
@@ -289,6 +289,13 @@ class Profiler {
         " IS NOT NULL) s WHERE v IS NOT NULL) w GROUP BY q ORDER BY q";
     auto rows = Query(sql, t.name + ": " + what + " of " + c->name);
     if (!rows.ok()) return GiveUp(t.name + "." + c->name, what, rows.status());
+    // 'infinity' dates have no place on a number line: the buckets that hold them are left out.
+    rows->erase(std::remove_if(rows->begin(), rows->end(),
+                               [](const TextRow& r) {
+                                 return !std::isfinite(std::atof(Cell(r, 1).c_str())) ||
+                                        !std::isfinite(std::atof(Cell(r, 2).c_str()));
+                               }),
+                rows->end());
     if (rows->empty()) return Status::Ok();
     const size_t buckets = rows->size();
     for (double p : kQuantilePoints) {
@@ -429,7 +436,7 @@ class Profiler {
     }
     const std::string sql = "SELECT t, n, count(*) FROM (SELECT " + tenant + " AS t, count(c." + Quote(k->columns[0]) +
                             ") AS n FROM " + Name(*parent) + " x" + joins + " LEFT JOIN " + Name(child) + " c ON " +
-                            on + " GROUP BY " + tenant + keys + ") s GROUP BY t, n";
+                            on + " GROUP BY " + (carries ? tenant + keys : keys.substr(2)) + ") s GROUP BY t, n";
     auto rows = Query(sql, child.name + ": children per " + parent->name + " (" + k->name + ")");
     if (!rows.ok()) return GiveUp(child.name + "." + k->name, "children per parent", rows.status());
     Histogram global;

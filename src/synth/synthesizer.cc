@@ -1,6 +1,7 @@
 #include "synth/synthesizer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -55,7 +56,7 @@ int64_t DrawFanout(const std::vector<std::pair<int64_t, int64_t>>& pairs, Rng& r
   if (total <= 0) return 1;
   int64_t pick = static_cast<int64_t>(r.Next() % static_cast<uint64_t>(total));
   for (const auto& [children, parents] : pairs) {
-    if (pick < parents) return children <= 16 ? children : children + r.Range(0, children - 1);
+    if (pick < parents) return children < 16 ? children : children + r.Range(0, children - 1);
     pick -= parents;
   }
   return pairs.back().first;
@@ -71,7 +72,7 @@ std::vector<int64_t> FanoutsFor(const std::vector<std::pair<int64_t, int64_t>>& 
     Rng r(seed, what, 0);
     for (const auto& [children, parents] : pairs) {
       for (int64_t k = 0; k < parents && out.size() < n; ++k) {
-        out.push_back(children <= 16 ? children : children + r.Range(0, children - 1));
+        out.push_back(children < 16 ? children : children + r.Range(0, children - 1));
       }
     }
     for (size_t k = out.size(); k > 1; --k) std::swap(out[k - 1], out[r.Next() % k]);
@@ -157,6 +158,7 @@ class Synth {
     load_seconds_ += std::chrono::duration<double>(Clock::now() - late_start).count();
     if (target_ == Dialect::kSqlite) STRATA_RETURN_IF_ERROR(w_->Execute("PRAGMA ignore_check_constraints = OFF"));
     STRATA_RETURN_IF_ERROR(w_->Commit());
+    STRATA_RETURN_IF_ERROR(AnalyzeAgain());
     result_.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     result_.load_seconds = load_seconds_;
     for (size_t t : order_) result_.tables.push_back(counts_[t]);
@@ -212,7 +214,7 @@ class Synth {
   Status Analyze() {
     for (size_t t = 0; t < p_.tables.size(); ++t) {
       const TableProfile& table = p_.tables[t];
-      if (!table.statistics.analyzed && p_.dialect == "postgres") continue;
+      if (!table.statistics.analyzed) continue;  // production's planner had no statistics either
       STRATA_RETURN_IF_ERROR(w_->Execute("ANALYZE " + TargetName(table, target_)));
       const std::vector<uint8_t>& late = rows_[t].late;
       if (target_ != Dialect::kPostgres || std::find(late.begin(), late.end(), 1) == late.end()) continue;
@@ -222,6 +224,19 @@ class Synth {
       for (const std::string& leaf : leaves) {
         STRATA_RETURN_IF_ERROR(w_->Execute("ALTER TABLE " + leaf + " SET (autovacuum_enabled = false)"));
       }
+    }
+    return Status::Ok();
+  }
+
+  // PostgreSQL counts the rows of a transaction as changed when it commits, after the ANALYZE inside
+  // it: every table would look stale (and autovacuum would analyze it again). The tables that were
+  // not to be stale are analyzed once more, now.
+  Status AnalyzeAgain() {
+    if (target_ != Dialect::kPostgres) return Status::Ok();
+    for (size_t t = 0; t < p_.tables.size(); ++t) {
+      const std::vector<uint8_t>& late = rows_[t].late;
+      if (!p_.tables[t].statistics.analyzed || std::find(late.begin(), late.end(), 1) != late.end()) continue;
+      STRATA_RETURN_IF_ERROR(w_->Execute("ANALYZE " + TargetName(p_.tables[t], target_)));
     }
     return Status::Ok();
   }
@@ -489,9 +504,15 @@ class Synth {
         for (int64_t i : group) {
           const auto& same = rows.by_tenant.empty() || tenant < 0 ? std::vector<int64_t>{}
                                                                   : rows.by_tenant[static_cast<size_t>(tenant)];
-          const int32_t slot = rows.slot[static_cast<size_t>(i)];
+          const int64_t earlier = tenant < 0 ? i : rows.slot[static_cast<size_t>(i)];
           Rng r(o_.seed, HashOf(table.name + "." + k.name), static_cast<uint64_t>(i));
-          out[static_cast<size_t>(i)] = slot > 0 && !same.empty() ? same[r.Next() % static_cast<uint64_t>(slot)] : i;
+          const ColumnProfile* c = table.Column(k.columns[0]);
+          if (earlier == 0) {  // the first row: NULL, or itself when the key may not be NULL
+            out[static_cast<size_t>(i)] = c != nullptr && c->nullable ? kNoRow : i;
+          } else {
+            const uint64_t pick = r.Next() % static_cast<uint64_t>(earlier);
+            out[static_cast<size_t>(i)] = same.empty() ? static_cast<int64_t>(pick) : same[pick];
+          }
         }
         continue;
       }
@@ -564,7 +585,12 @@ class Synth {
         const int64_t j = rows.parent[k].empty() ? kNoRow : rows.parent[k][static_cast<size_t>(i)];
         if (parent < 0 || j == kNoRow) continue;
         const TableRows& pr = rows_[static_cast<size_t>(parent)];
-        late = static_cast<size_t>(parent) == t ? false : pr.late[static_cast<size_t>(j)] != 0;
+        if (static_cast<size_t>(parent) == t) continue;
+        if (pr.late[static_cast<size_t>(j)] == 2) {  // its parent row is not made: neither is it
+          rows.orphan.resize(static_cast<size_t>(rows.count), 0);
+          rows.orphan[static_cast<size_t>(i)] = 1;
+        }
+        late = pr.late[static_cast<size_t>(j)] != 0;
       }
       rows.late[static_cast<size_t>(i)] = late ? 1 : 0;
     }
@@ -634,7 +660,20 @@ class Synth {
       store->texts.push_back(s);
       return;
     }
-    store->texts.push_back(table.name + "-" + std::to_string(i + 1));
+    std::string text = table.name + "-" + std::to_string(i + 1);
+    if (c.max_length > 0 && static_cast<int64_t>(text.size()) > c.max_length) {  // varchar(n), char(n)
+      char b[24];
+      text.assign(b, static_cast<size_t>(std::to_chars(b, b + 24, i + 1, 36).ptr - b));
+      if (static_cast<int64_t>(text.size()) > c.max_length)
+        text = text.substr(text.size() - static_cast<size_t>(c.max_length));
+    }
+    store->texts.push_back(std::move(text));
+  }
+  // A unique column may be NULL (unique keys allow any number of NULLs): in the profiled share.
+  bool KeyIsNull(const TableProfile& table, const ColumnProfile& c, int64_t i) const {
+    if (!c.nullable || c.nulls <= 0 || table.rows <= 0) return false;
+    Rng r(o_.seed, HashOf(table.name + "." + c.name + "/null"), static_cast<uint64_t>(i));
+    return r.Chance(static_cast<double>(c.nulls) / static_cast<double>(table.rows));
   }
   // Which role a column plays in the row: a foreign key's column, the tenant, a generated key, a value.
   enum class Role { kForeign, kTenant, kKey, kValue, kSkip };
@@ -644,7 +683,9 @@ class Synth {
     size_t part = 0;
   };
   ColumnRole RoleOf(const TableProfile& table, const ColumnProfile& c) const {
-    if (!c.generated_sql.empty()) return {Role::kSkip};
+    // Computed by the database, or of a type synth cannot make: left to the database (its default,
+    // its expression, or NULL).
+    if (!c.generated_sql.empty() || c.kind == ValueKind::kOther) return {Role::kSkip};
     if (table.name == p_.tenant.table && c.name == p_.tenant.key) return {Role::kTenant};
     for (size_t k = 0; k < table.foreign_keys.size(); ++k) {
       const ForeignKeyProfile& f = table.foreign_keys[k];
@@ -702,6 +743,10 @@ class Synth {
           }
         } else {
           KeyValue(table, *c, i, &store);
+          if (KeyIsNull(table, *c, i)) {
+            store.null.resize(static_cast<size_t>(i) + 1, 0);
+            store.null[static_cast<size_t>(i)] = 1;
+          }
         }
       }
     }
@@ -768,6 +813,7 @@ class Synth {
         return from.integer ? w_->Int(from.ints[static_cast<size_t>(j)]) : w_->Text(from.texts[static_cast<size_t>(j)]);
       }
       case Role::kKey: {
+        if (KeyIsNull(table, gen->column(), i)) return w_->Null();
         KeyStore one;
         KeyValue(table, gen->column(), i, &one);
         return one.integer ? w_->Int(one.ints[0]) : w_->Text(one.texts[0]);

@@ -138,6 +138,22 @@ double ColumnGen::Quantile(double u) const {
   return AtQuantile(c_.quantiles, u);
 }
 
+// The highest rank whose value is at most x (Cdf gives the lowest): the ranks of many equal values,
+// zeros say, lie between the two.
+double ColumnGen::CdfAbove(double x) const {
+  const std::vector<double>& q = c_.quantiles;
+  if (q.size() != static_cast<size_t>(kQuantileCount)) return 0;
+  for (int k = kQuantileCount - 1; k >= 0; --k) {
+    if (q[k] <= x) {
+      if (k == kQuantileCount - 1) return 1;
+      const double span = q[k + 1] - q[k];
+      const double f = span > 0 ? (x - q[k]) / span : 0;
+      return kQuantilePoints[k] + f * (kQuantilePoints[k + 1] - kQuantilePoints[k]);
+    }
+  }
+  return 0;
+}
+
 double ColumnGen::Cdf(double x) const {
   const std::vector<double>& q = c_.quantiles;
   if (q.size() != static_cast<size_t>(kQuantileCount) || x <= q.front()) return 0;
@@ -240,13 +256,13 @@ void ColumnGen::WriteDrawn(BulkWriter* out, uint64_t row, double u, Region regio
     case ValueKind::kTimestampTz: {
       if (unique_ && c_.kind == ValueKind::kInteger) return out->Int(static_cast<int64_t>(row) + 1);
       if (region == Region::kZero) return WriteNumber(out, 0);
-      const double below = Cdf(-1e-9), above = Cdf(0);
+      const double below = Cdf(-1e-9), above = CdfAbove(0);
       double v;
       // A typical tenant draws between the typical tenants' extremes, a kept one anywhere.
       const double lo = quota == nullptr ? typical_lo_ : 0, hi = quota == nullptr ? typical_hi_ : 1;
       if (region == Region::kNegative) {
         v = below > 0 ? Quantile(u * below) : -std::max(1.0, std::fabs(Quantile(u)));
-      } else if (region == Region::kNonNegative && below > 0) {
+      } else if (region == Region::kNonNegative && (below > 0 || zero_p_ > 0 || (quota && quota->zeros > 0))) {
         const double start = std::max(above, lo);
         v = std::max(Quantile(start + u * (std::max(hi, start) - start)), c_.kind == ValueKind::kInteger ? 1.0 : 0.01);
       } else {

@@ -59,6 +59,7 @@ class ColumnGen {
   void WriteText(BulkWriter* out, uint64_t row, double u);
   double Quantile(double u) const;  // the inverse of the profiled distribution
   double Cdf(double x) const;
+  double CdfAbove(double x) const;
 
   const ColumnProfile& c_;
   std::string table_;
