@@ -13,6 +13,7 @@
 #include "source/source.h"
 #include "synth/bulk_writer.h"
 #include "synth/fidelity.h"
+#include "synth/pipelined_writer.h"
 #include "synth/profiler.h"
 #include "synth/synthesizer.h"
 
@@ -159,9 +160,11 @@ int RunSynthCommand(const SynthArgs& args) {
   if (!profile.ok()) return Fail(profile.status());
   std::vector<std::string> names;
   for (const synth::TableProfile& t : profile->tables) names.push_back(t.name);
-  auto writer =
+  auto opened =
       synth::OpenBulkWriter(args.database, names, args.replace ? synth::Replace::kAlways : synth::Replace::kNever);
-  if (!writer.ok()) return Fail(writer.status());
+  if (!opened.ok()) return Fail(opened.status());
+  // Rows are made on this thread and loaded on another.
+  std::unique_ptr<synth::BulkWriter> writer = synth::PipelineWriter(std::move(*opened));
 
   synth::SynthOptions options;
   options.scale = args.scale;
@@ -173,7 +176,7 @@ int RunSynthCommand(const SynthArgs& args) {
   };
   std::atomic<bool> cancel{false};
   options.cancel = &cancel;
-  synth::BulkWriter* running = writer->get();
+  synth::BulkWriter* running = writer.get();
   SignalWatcher signals([&cancel, running] {
     cancel = true;
     running->Cancel();
@@ -187,14 +190,15 @@ int RunSynthCommand(const SynthArgs& args) {
     }
     return Fail(result.status());
   }
-  writer->reset();  // closed: the new database is in place
+  writer.reset();  // closed: the new database is in place
   if (!args.quiet) {
     std::fprintf(stderr,
-                 "strata: synthesized %s (scale %g, seed %llu) into %s in %.1f s: %.0f rows/s loading, then keys, "
-                 "indexes and ANALYZE\n",
+                 "strata: synthesized %s (scale %g, seed %llu) into %s in %.1f s: %.0f rows/s loading (%.1f s), "
+                 "keys and indexes %.1f s, ANALYZE %.1f s\n",
                  Rows(result->rows).c_str(), args.scale, static_cast<unsigned long long>(args.seed),
                  RedactUrl(args.database).c_str(), result->seconds,
-                 static_cast<double>(result->rows) / std::max(result->load_seconds, 1e-9));
+                 static_cast<double>(result->rows) / std::max(result->load_seconds, 1e-9), result->load_seconds,
+                 result->keys_seconds, result->analyze_seconds);
     for (const synth::SynthTable& t : result->tables) {
       std::fprintf(stderr, "  %-24s %12s%s\n", t.table.c_str(), GroupThousands(t.rows).c_str(),
                    t.late_rows ? (" (" + GroupThousands(t.late_rows) + " after ANALYZE)").c_str() : "");

@@ -224,7 +224,8 @@ Result<std::unique_ptr<BulkWriter>> OpenSqlite(const std::string& path, Replace 
   const std::string temp = path + ".generating-" + std::to_string(::getpid());
   fs::remove(temp, ec);
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(temp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  const int rc =
+      sqlite3_open_v2(temp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) {
     return Status::Database("cannot create " + temp + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));

@@ -29,8 +29,9 @@ void SqliteUniqueIndex(const std::string& table, const IndexProfile& i, const st
     present += (present.empty() ? "" : " AND ") + Quote(c) + " IS NOT NULL";
     group += (group.empty() ? "" : ", ") + Quote(c);
   }
-  s->repeats_before[statement] = "SELECT count(*) FROM (SELECT 1 FROM " + Quote(table) + " WHERE " + present +
-                                 " GROUP BY " + group + " HAVING count(*) > 1)";
+  s->repeats_before[statement] = {table, i.columns,
+                                  "SELECT count(*) FROM (SELECT 1 FROM " + Quote(table) + " WHERE " + present +
+                                      " GROUP BY " + group + " HAVING count(*) > 1)"};
   s->after.push_back(statement);
 }
 

@@ -29,7 +29,12 @@ struct SchemaStatements {
   std::vector<std::string> after;
   // SQLite: a failed statement may leave a half-built index behind (the load runs without a
   // journal), so a unique index is built only when this count of repeated keys is zero.
-  std::map<std::string, std::string> repeats_before;  // statement -> the query that counts repeats
+  struct RepeatCheck {
+    std::string table;
+    std::vector<std::string> columns;
+    std::string count_sql;  // counts the keys that repeat
+  };
+  std::map<std::string, RepeatCheck> repeats_before;  // statement -> its check
   std::vector<Unsupported> notes;                     // what the target cannot hold
 };
 

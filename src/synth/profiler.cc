@@ -226,6 +226,7 @@ class Profiler {
 
   Status ProfileTable(TableProfile* t) {
     STRATA_RETURN_IF_ERROR(CountColumns(t));
+    if (!Postgres()) STRATA_RETURN_IF_ERROR(SqliteCorrelation(t));
     for (ColumnProfile& c : t->columns) {
       if (!c.generated_sql.empty()) continue;
       if (IsNumberLike(c.kind)) STRATA_RETURN_IF_ERROR(Quantiles(*t, &c, NumberExpr(c), &c.quantiles, "quantiles"));
@@ -258,6 +259,31 @@ class Profiler {
       t->columns[k].distinct = std::atoll(Cell(r, 2 + 4 * k).c_str());
       t->columns[k].negatives = std::atoll(Cell(r, 3 + 4 * k).c_str());
       t->columns[k].zeros = std::atoll(Cell(r, 4 + 4 * k).c_str());
+    }
+    return Status::Ok();
+  }
+  // SQLite keeps no correlation: how closely each number or date column follows the rows' physical
+  // order (the rowid), as Pearson's coefficient from sums, one query per table.
+  Status SqliteCorrelation(TableProfile* t) {
+    std::vector<ColumnProfile*> columns;
+    std::string sql = "SELECT count(*)";
+    for (ColumnProfile& c : t->columns) {
+      if (!IsNumberLike(c.kind) || !c.generated_sql.empty() || t->rows - c.nulls < 2) continue;
+      const std::string v = "(" + NumberExpr(c) + ")", r = "CAST(rowid AS REAL)";
+      const std::string on = "CASE WHEN " + Quote(c.name) + " IS NOT NULL THEN ";
+      sql += ", count(" + v + "), sum(" + on + r + " END), sum(" + v + "), sum(" + on + r + " * " + r + " END), sum(" +
+             v + " * " + v + "), sum(" + r + " * " + v + ")";
+      columns.push_back(&c);
+    }
+    if (columns.empty()) return Status::Ok();
+    auto rows = Query(sql + " FROM " + Name(*t), t->name + ": order of the rows");
+    if (!rows.ok() || rows->empty()) return Status::Ok();  // a table without rowid: no order to keep
+    const TextRow& r = rows->front();
+    for (size_t k = 0; k < columns.size(); ++k) {
+      auto at = [&](size_t i) { return std::atof(Cell(r, 1 + 6 * k + i).c_str()); };
+      const double n = at(0), sr = at(1), sv = at(2), srr = at(3), svv = at(4), srv = at(5);
+      const double den = std::sqrt(std::max(0.0, n * srr - sr * sr)) * std::sqrt(std::max(0.0, n * svv - sv * sv));
+      if (n >= 2 && den > 0) columns[k]->correlation = (n * srv - sr * sv) / den;
     }
     return Status::Ok();
   }

@@ -151,8 +151,12 @@ class Synth {
       STRATA_RETURN_IF_ERROR(WriteRows(t, /*late=*/false));
     }
     load_seconds_ = std::chrono::duration<double>(Clock::now() - start).count();
+    const auto keys_start = Clock::now();
     STRATA_RETURN_IF_ERROR(AfterLoad(*ddl));
+    const auto analyze_start = Clock::now();
+    result_.keys_seconds = std::chrono::duration<double>(analyze_start - keys_start).count();
     STRATA_RETURN_IF_ERROR(Analyze());
+    result_.analyze_seconds = std::chrono::duration<double>(Clock::now() - analyze_start).count();
     const auto late_start = Clock::now();
     for (size_t t : order_) STRATA_RETURN_IF_ERROR(WriteRows(t, /*late=*/true));
     load_seconds_ += std::chrono::duration<double>(Clock::now() - late_start).count();
@@ -197,8 +201,8 @@ class Synth {
   Status Try(const std::string& sql) {
     if (target_ == Dialect::kSqlite) {
       auto check = repeats_before_->find(sql);
-      if (check != repeats_before_->end()) {
-        auto repeats = w_->QueryCount(check->second);
+      if (check != repeats_before_->end() && !MadeDistinct(check->second.table, check->second.columns)) {
+        auto repeats = w_->QueryCount(check->second.count_sql);
         if (!repeats.ok()) return repeats.status();
         if (*repeats > 0) return Status::Database("not built: " + std::to_string(*repeats) + " keys repeat: " + sql);
       }
@@ -228,6 +232,17 @@ class Synth {
     return Status::Ok();
   }
 
+  // Whether synth made the key distinct itself: one of its columns is a key it numbered.
+  bool MadeDistinct(const std::string& table_name, const std::vector<std::string>& columns) const {
+    const int t = TableIndex(table_name);
+    if (t < 0) return false;
+    const TableProfile& table = p_.tables[static_cast<size_t>(t)];
+    for (const std::string& name : columns) {
+      const ColumnProfile* c = table.Column(name);
+      if (c != nullptr && RoleOf(table, *c).role == Role::kKey) return true;
+    }
+    return false;
+  }
   // PostgreSQL counts the rows of a transaction as changed when it commits, after the ANALYZE inside
   // it: every table would look stale (and autovacuum would analyze it again). The tables that were
   // not to be stale are analyzed once more, now.
@@ -459,26 +474,31 @@ class Synth {
     }
   }
   // NULL share of a key's first column, for a tenant.
-  bool NullKey(const TableProfile& table, const ForeignKeyProfile& k, int64_t row) const {
-    const ColumnProfile* c = table.Column(k.columns[0]);
+  // Whether a row's key is NULL: a kept tenant's own NULLs, the typical tenants' share for the rest.
+  bool NullKey(const TableProfile& table, const TableRows& rows, const ColumnProfile* c, const std::string& id,
+               uint64_t what, int64_t row) {
     if (c == nullptr || !c->nullable || c->nulls <= 0) return false;
-    const TableRows& rows = rows_[static_cast<size_t>(TableIndex(table.name))];
     const int32_t tenant = rows.tenant[static_cast<size_t>(row)];
-    const std::string id = "null:" + Lower(table.name) + "." + c->name;
     if (const KeptTenant* kept = Kept(tenant)) {
       auto n = kept->counts.find(id);
       const int64_t nulls = n == kept->counts.end() ? 0 : n->second;
       return rows.slot[static_cast<size_t>(row)] < nulls;
     }
-    double residual_rows = static_cast<double>(table.rows), residual_nulls = static_cast<double>(c->nulls);
+    Rng r(o_.seed, what, static_cast<uint64_t>(row));
+    return r.Chance(ResidualNullShare(table, *c, id));
+  }
+  // The NULL share of a column in the rows of the tenants that are not kept.
+  double ResidualNullShare(const TableProfile& table, const ColumnProfile& c, const std::string& id) {
+    auto cached = null_share_.find(id);
+    if (cached != null_share_.end()) return cached->second;
+    double residual_rows = static_cast<double>(table.rows), residual_nulls = static_cast<double>(c.nulls);
     for (const KeptTenant& kept : p_.tenants) {
       auto r = kept.rows.find(table.name);
       if (r != kept.rows.end()) residual_rows -= static_cast<double>(r->second);
       auto n = kept.counts.find(id);
       if (n != kept.counts.end()) residual_nulls -= static_cast<double>(n->second);
     }
-    Rng r(o_.seed, HashOf(table.name + "." + k.name + "/null"), static_cast<uint64_t>(row));
-    return r.Chance(std::clamp(residual_nulls / std::max(residual_rows, 1.0), 0.0, 1.0));
+    return null_share_[id] = std::clamp(residual_nulls / std::max(residual_rows, 1.0), 0.0, 1.0);
   }
   // A foreign key that does not carry the tenant: the parent among the same tenant's parent rows (or
   // all of them), in proportion to a draw of the profiled fan-out; a self-reference points back.
@@ -495,8 +515,11 @@ class Synth {
     const bool by_tenant = Carries(table) && Carries(p_.tables[static_cast<size_t>(parent_index)]);
     // Groups of child rows and their candidate parents.
     std::map<int32_t, std::vector<int64_t>> children;
+    const ColumnProfile* key_column = table.Column(k.columns[0]);
+    const std::string null_id = "null:" + Lower(table.name) + "." + k.columns[0];
+    const uint64_t null_what = HashOf(table.name + "." + k.name + "/null");
     for (int64_t i = 0; i < rows.count; ++i) {
-      if (NullKey(table, k, i)) continue;
+      if (NullKey(table, rows, key_column, null_id, null_what, i)) continue;
       children[by_tenant ? rows.tenant[static_cast<size_t>(i)] : -1].push_back(i);
     }
     for (auto& [tenant, group] : children) {
@@ -837,13 +860,14 @@ class Synth {
   Dialect target_;
   SynthResult result_;
   double load_seconds_ = 0;
-  const std::map<std::string, std::string>* repeats_before_ = nullptr;
+  const std::map<std::string, SchemaStatements::RepeatCheck>* repeats_before_ = nullptr;
   std::vector<std::string> tenants_;  // every tenant value, as text
   std::vector<int> kept_;             // per tenant: its index in p_.tenants, or -1
   std::vector<double> size_rank_;     // per tenant: its rank among tenant sizes
   std::vector<size_t> order_;
   std::set<std::string> deferred_;  // "table.key" broken out of a cycle
   std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> residual_fanout_;
+  std::map<std::string, double> null_share_;  // "null:table.column" -> the typical tenants' share
   std::vector<TableRows> rows_;
   std::vector<SynthTable> counts_;
 };

@@ -52,6 +52,8 @@ struct SynthResult {
   uint64_t rows = 0;
   double seconds = 0;                 // everything
   double load_seconds = 0;            // making and loading rows only
+  double keys_seconds = 0;            // keys, foreign keys, checks, indexes and views after the rows
+  double analyze_seconds = 0;         // the planner's statistics
   std::vector<std::string> warnings;  // a constraint or index that could not be built, rows dropped
   std::vector<Unsupported> notes;     // what the target cannot hold (ddl.h)
 };
