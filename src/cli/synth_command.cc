@@ -160,11 +160,23 @@ int RunSynthCommand(const SynthArgs& args) {
   if (!profile.ok()) return Fail(profile.status());
   std::vector<std::string> names;
   for (const synth::TableProfile& t : profile->tables) names.push_back(t.name);
+  // The watcher comes first: it must block the signals before the loading thread starts.
+  std::atomic<bool> cancel{false};
+  std::atomic<synth::BulkWriter*> running{nullptr};
+  SignalWatcher signals([&cancel, &running] {
+    cancel = true;
+    if (synth::BulkWriter* w = running.load()) w->Cancel();
+  });
   auto opened =
       synth::OpenBulkWriter(args.database, names, args.replace ? synth::Replace::kAlways : synth::Replace::kNever);
   if (!opened.ok()) return Fail(opened.status());
   // Rows are made on this thread and loaded on another.
   std::unique_ptr<synth::BulkWriter> writer = synth::PipelineWriter(std::move(*opened));
+  running = writer.get();
+  struct Forget {  // the watcher never reaches a writer that is gone
+    std::atomic<synth::BulkWriter*>& writer;
+    ~Forget() { writer = nullptr; }
+  } forget{running};
 
   synth::SynthOptions options;
   options.scale = args.scale;
@@ -174,14 +186,8 @@ int RunSynthCommand(const SynthArgs& args) {
   options.on_progress = [tty](const std::string& table, uint64_t rows) {
     if (tty) std::fprintf(stderr, "\r\033[K  synthesizing %s: %s", table.c_str(), Rows(rows).c_str());
   };
-  std::atomic<bool> cancel{false};
   options.cancel = &cancel;
-  synth::BulkWriter* running = writer.get();
-  SignalWatcher signals([&cancel, running] {
-    cancel = true;
-    running->Cancel();
-  });
-  auto result = synth::Synthesize(running, *profile, options);
+  auto result = synth::Synthesize(writer.get(), *profile, options);
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!result.ok()) {
     if (result.status().code() == Status::Code::kCancelled) {
@@ -190,6 +196,7 @@ int RunSynthCommand(const SynthArgs& args) {
     }
     return Fail(result.status());
   }
+  running = nullptr;
   writer.reset();  // closed: the new database is in place
   if (!args.quiet) {
     std::fprintf(stderr,

@@ -467,6 +467,7 @@ class Profiler {
     if (!rows.ok()) return GiveUp(child.name + "." + k->name, "children per parent", rows.status());
     Histogram global;
     std::map<std::string, Histogram>& per_tenant = fanout_[child.name + "." + k->name];
+    fanout_where_[child.name + "." + k->name] = Lower(child.name) + "." + k->columns[0];
     for (const TextRow& r : *rows) {
       const int64_t n = std::atoll(Cell(r, 1).c_str());
       const int64_t parents = std::atoll(Cell(r, 2).c_str());
@@ -590,7 +591,7 @@ class Profiler {
     }
     for (const check::FeatureFigure& f : figures_) {
       auto v = f.value.find(k->tenant);
-      if (v == f.value.end() || !Shareable(f.id)) continue;
+      if (v == f.value.end() || !Shareable(f.id) || held_.count({k->tenant, Where(f.id)}) == 0) continue;
       const bool extreme = f.id.rfind("min:", 0) == 0 || f.id.rfind("max:", 0) == 0;
       if (extreme) {
         const double x = InColumnUnits(f.id, v->second);
@@ -606,7 +607,24 @@ class Profiler {
     }
     for (const auto& [key, per_tenant] : fanout_) {
       auto h = per_tenant.find(k->tenant);
-      if (h != per_tenant.end()) k->fanout[key] = Pairs(h->second);
+      if (h != per_tenant.end() && held_.count({k->tenant, fanout_where_[key]}) != 0) k->fanout[key] = Pairs(h->second);
+    }
+  }
+  // "null:orders.member_id" -> "orders.member_id"; "value:orders.status=x" -> "orders.status".
+  static std::string Where(const std::string& id) {
+    const size_t colon = id.find(':');
+    const size_t eq = id.find('=', colon);
+    return id.substr(colon + 1, eq == std::string::npos ? std::string::npos : eq - colon - 1);
+  }
+  // The columns in which each tenant is unusual: it holds a rare feature there, or is an outlier.
+  // A kept tenant's own figures are kept for those columns only (the rest of its values are drawn as
+  // a typical tenant's): this is what keeps a profile of a large schema small.
+  void MarkHeld() {
+    for (const check::Feature& f : features_) {
+      const bool extreme = f.id.rfind("min:", 0) == 0 || f.id.rfind("max:", 0) == 0 || f.id.rfind("fanout:", 0) == 0 ||
+                           f.id.rfind("null_share:", 0) == 0;
+      if (!f.rare && !extreme) continue;
+      for (const std::string& holder : f.holders) held_.insert({holder, Where(f.id)});
     }
   }
   // The feature pass reads dates and timestamps as days; the profile's timestamps are seconds.
@@ -638,6 +656,7 @@ class Profiler {
     }
   }
   Status KeepTenants() {
+    MarkHeld();
     for (const std::string& t : o_.keep_tenants) Keep(t, "named");
     KeepHeaviest();
     KeepRare();
@@ -656,6 +675,8 @@ class Profiler {
   std::vector<std::string> tenants_;                                   // every tenant, as text
   std::map<std::string, std::map<std::string, int64_t>> tenant_rows_;  // table -> tenant -> rows
   std::map<std::string, std::map<std::string, Histogram>> fanout_;     // table.key -> tenant -> histogram
+  std::map<std::string, std::string> fanout_where_;                    // table.key -> "table.column"
+  std::set<std::pair<std::string, std::string>> held_;                 // (tenant, "table.column")
   std::vector<check::Feature> features_;
   std::vector<check::FeatureFigure> figures_;
   std::vector<check::TableStats> stats_;

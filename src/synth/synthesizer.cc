@@ -479,7 +479,8 @@ class Synth {
                uint64_t what, int64_t row) {
     if (c == nullptr || !c->nullable || c->nulls <= 0) return false;
     const int32_t tenant = rows.tenant[static_cast<size_t>(row)];
-    if (const KeptTenant* kept = Kept(tenant)) {
+    const KeptTenant* kept = Kept(tenant);
+    if (kept != nullptr && Covers(*kept, id.substr(5))) {
       auto n = kept->counts.find(id);
       const int64_t nulls = n == kept->counts.end() ? 0 : n->second;
       return rows.slot[static_cast<size_t>(row)] < nulls;
@@ -494,6 +495,7 @@ class Synth {
     double residual_rows = static_cast<double>(table.rows), residual_nulls = static_cast<double>(c.nulls);
     for (const KeptTenant& kept : p_.tenants) {
       auto r = kept.rows.find(table.name);
+      if (!Covers(kept, id.substr(5))) continue;
       if (r != kept.rows.end()) residual_rows -= static_cast<double>(r->second);
       auto n = kept.counts.find(id);
       if (n != kept.counts.end()) residual_nulls -= static_cast<double>(n->second);
@@ -847,7 +849,7 @@ class Synth {
     if (kept != nullptr) {
       auto& slot = (*quotas)[static_cast<size_t>(kept_[static_cast<size_t>(tenant)])];
       if (slot == nullptr) slot = std::make_unique<ColumnQuota>(gen->QuotaFor(*kept));
-      quota = slot.get();
+      quota = slot->covered ? slot.get() : nullptr;
     }
     const int64_t tenant_rows =
         tenant >= 0 ? static_cast<int64_t>(rows.by_tenant[static_cast<size_t>(tenant)].size()) : 0;

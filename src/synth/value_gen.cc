@@ -23,6 +23,21 @@ uint64_t HashOf(const std::string& s) {
   return h;
 }
 
+}  // namespace
+
+bool Covers(const KeptTenant& k, const std::string& where) {
+  if (k.range.count(where) != 0) return true;
+  for (const auto& [id, n] : k.counts) {
+    const size_t colon = id.find(':');
+    if (id.compare(colon + 1, where.size(), where) != 0) continue;
+    const size_t end = colon + 1 + where.size();
+    if (end == id.size() || id[end] == '=') return true;
+  }
+  return false;
+}
+
+namespace {
+
 int64_t Count(const KeptTenant& k, const std::string& id) {
   auto it = k.counts.find(id);
   return it == k.counts.end() ? 0 : it->second;
@@ -76,7 +91,7 @@ ColumnGen::ColumnGen(const Profile& profile, const TableProfile& table, const Co
   for (const ValueCount& v : c_.values) value_rows.push_back(v.rows);
   for (const KeptTenant& k : profile.tenants) {
     auto r = k.rows.find(table.name);
-    if (r == k.rows.end()) continue;
+    if (r == k.rows.end() || !Covers(k, where)) continue;  // a tenant typical here draws with the rest
     rows -= r->second;
     nulls -= Count(k, "null:" + where);
     negatives -= Count(k, "negative:" + where);
@@ -114,6 +129,7 @@ ColumnGen::ColumnGen(const Profile& profile, const TableProfile& table, const Co
 ColumnQuota ColumnGen::QuotaFor(const KeptTenant& k) const {
   const std::string where = table_ + "." + c_.name;
   ColumnQuota q;
+  q.covered = Covers(k, where);
   q.nulls = Count(k, "null:" + where);
   q.negatives = Count(k, "negative:" + where);
   q.zeros = Count(k, "zero:" + where);

@@ -24,6 +24,7 @@ namespace strata::synth {
 
 // A kept tenant's own figures for one column.
 struct ColumnQuota {
+  bool covered = false;  // the profile has the tenant's own figures for this column
   int64_t nulls = 0;
   std::vector<std::pair<size_t, int64_t>> values;  // (index into the column's values, rows)
   int64_t negatives = 0;
@@ -35,6 +36,10 @@ struct ColumnQuota {
   int64_t per_value = 0;
   uint64_t salt = 0;  // tells one tenant's repeated values from another's
 };
+
+// Whether the profile has a kept tenant's own figures for a column ("orders.member_id"): only for
+// the columns where it is unusual. Elsewhere it draws its values as the typical tenants do.
+bool Covers(const KeptTenant& tenant, const std::string& where);
 
 class ColumnGen {
  public:

@@ -9,12 +9,14 @@ is measured by SQL on the databases, never taken from strata's own output alone.
 import json
 import os
 import re
+import signal
 import sqlite3
+import subprocess
 import tempfile
 import time
 import unittest
 
-from strata_e2e import PG_URL, TempDirTest, fresh_database, run
+from strata_e2e import PG_URL, STRATA as STRATA_BIN, TempDirTest, fresh_database, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HARD_SCHEMA = os.path.join(HERE, "data", "hard_schema.sql")
@@ -617,6 +619,67 @@ class SynthSqliteTest(TempDirTest):
             column = "id" if bare(table) == "admins" else "admin_id"
             within(self, sqlite_value(half, f"SELECT count(*) FROM {bare(table)} WHERE {column} = ?",
                                       (key(SQLITE_HEAVY),)), rows, f"heaviest admin at scale 0.5, {table}")
+
+
+# --- A large schema, and an interrupted build -------------------------------------------------------
+
+class SynthScaleTest(TempDirTest):
+    def make_wide_source(self, path, tables=100, admins=50):
+        """tables tables of the same shape, each carrying the tenant, with a status, an amount, a date and a
+        free-text note; admin 7 alone has a 'disputed' row in every tenth table."""
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE admins (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        con.executemany("INSERT INTO admins VALUES (?, ?)", [(a, f"Admin {a}") for a in range(1, admins + 1)])
+        for t in range(tables):
+            con.execute(f"""CREATE TABLE t{t:03d} (id INTEGER PRIMARY KEY, admin_id INTEGER NOT NULL REFERENCES admins (id),
+                            status TEXT NOT NULL, amount NUMERIC NOT NULL, created_on DATE NOT NULL, note TEXT)""")
+            rows = []
+            for i in range(20 * admins):
+                admin = 1 + i % admins
+                status = "disputed" if admin == 7 and t % 10 == 0 and i < admins else ["new", "paid", "shipped", "void"][i % 4]
+                rows.append((i + 1, admin, status, (i * 37) % 1000 / 4, f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                             f"free text {i * 7919 % 100003}"))
+            con.executemany(f"INSERT INTO t{t:03d} VALUES (?, ?, ?, ?, ?, ?)", rows)
+        con.commit()
+        con.close()
+
+    def test_a_hundred_table_profile_stays_under_a_megabyte(self):
+        source = self.path("wide.db")
+        self.make_wide_source(source)
+        profile_path = self.path("p.json")
+        code, out, err = run("profile", "--database", "sqlite:" + source, "--tenant-column", "admin_id", "-o", profile_path)
+        self.assertEqual(code, 0, err)
+        size = os.path.getsize(profile_path)
+        print(f"100-table profile: {size:,} bytes")
+        self.assertLess(size, 1_000_000)
+        profile = load(profile_path)
+        self.assertEqual(len(profile["tables"]), 101)
+        self.assertIn("7", {k["tenant"] for k in profile["tenants"]}, "the tenant with the rare status")
+        self.assertNotIn("free text", read_text(profile_path))
+        target = self.path("synth.db")
+        code, out, err = run("synth", "--profile", profile_path, "--database", "sqlite:" + target)
+        self.assertEqual(code, 0, err)
+        con = sqlite3.connect(target)
+        for t in ("t000", "t050", "t090"):
+            holders = {a for (a,) in con.execute(f"SELECT DISTINCT admin_id FROM {t} WHERE status = 'disputed'")}
+            self.assertEqual(holders, {7}, t)
+        con.close()
+
+    def test_an_interrupted_build_leaves_nothing(self):
+        source = self.path("wide.db")
+        self.make_wide_source(source, tables=3)
+        profile_path = self.path("p.json")
+        code, out, err = run("profile", "--database", "sqlite:" + source, "--tenant-column", "admin_id", "-o", profile_path)
+        self.assertEqual(code, 0, err)
+        target = self.path("synth.db")
+        p = subprocess.Popen([STRATA_BIN, "synth", "--profile", profile_path, "--database", "sqlite:" + target,
+                              "--scale", "1000"], stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 130, err.decode())
+        self.assertIn("not changed", err.decode())
+        self.assertEqual([f for f in os.listdir(self.tmp) if f.startswith("synth.db")], [], "a file was left behind")
 
 
 # --- Bad input ------------------------------------------------------------------------------------
