@@ -26,6 +26,12 @@ int Fail(const Status& s) {
   return ExitCode(s);
 }
 
+int FailLoad(const Status& s) {
+  if (s.code() != Status::Code::kCancelled) return Fail(s);
+  std::fprintf(stderr, "strata: interrupted; the database was not changed\n");
+  return kExitInterrupted;
+}
+
 SignalWatcher::SignalWatcher(std::function<void()> on_signal) : on_signal_(std::move(on_signal)) {
   sigemptyset(&set_);
   sigaddset(&set_, SIGINT);

@@ -19,6 +19,9 @@ namespace strata::cli {
 int ExitCode(const Status& s);
 // Prints "strata: error: <message>" and returns the exit code.
 int Fail(const Status& s);
+// For a load into a database (generate, synth): an interruption says the database was not changed
+// (exit 130); anything else is Fail.
+int FailLoad(const Status& s);
 
 // Blocks SIGINT, SIGTERM and SIGHUP in every thread and runs on_signal on its own thread when one
 // arrives, so that cancelling reaches the database query instead of killing the process mid-write.

@@ -50,13 +50,7 @@ int RunGenerate(const GenerateArgs& args) {
   });
   auto result = synth::GenerateExample(**writer, options);
   if (tty) std::fprintf(stderr, "\r\033[K");
-  if (!result.ok()) {
-    if (result.status().code() == Status::Code::kCancelled) {
-      std::fprintf(stderr, "strata: interrupted; the database was not changed\n");
-      return kExitInterrupted;
-    }
-    return Fail(result.status());
-  }
+  if (!result.ok()) return FailLoad(result.status());
   if (!args.quiet) {
     std::fprintf(stderr,
                  "strata: generated %s (scale %g, seed %llu) into %s in %.1f s: %.0f rows/s loading, then "

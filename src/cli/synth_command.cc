@@ -124,6 +124,11 @@ int RunProfileCommand(const ProfileArgs& args) {
   options.keep_values = args.keep_values;
   options.statement_timeout = *timeout;
   const bool tty = !args.quiet && isatty(STDERR_FILENO);
+  options.on_start = [&args, &db, limit = *timeout](int tables, int queries) {
+    if (args.quiet) return;
+    std::fprintf(stderr, "strata: profiling %d tables of %s: about %d read-only queries, each under a %s timeout\n",
+                 tables, RedactUrl(db.url).c_str(), queries, FormatDuration(limit).c_str());
+  };
   options.on_progress = [tty](const std::string& step, int queries) {
     if (tty) std::fprintf(stderr, "\r\033[K  profiling (%d queries): %s", queries, step.c_str());
   };
@@ -189,13 +194,7 @@ int RunSynthCommand(const SynthArgs& args) {
   options.cancel = &cancel;
   auto result = synth::Synthesize(writer.get(), *profile, options);
   if (tty) std::fprintf(stderr, "\r\033[K");
-  if (!result.ok()) {
-    if (result.status().code() == Status::Code::kCancelled) {
-      std::fprintf(stderr, "strata: interrupted; the database was not changed\n");
-      return kExitInterrupted;
-    }
-    return Fail(result.status());
-  }
+  if (!result.ok()) return FailLoad(result.status());
   running = nullptr;
   writer.reset();  // closed: the new database is in place
   if (!args.quiet) {

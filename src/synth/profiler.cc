@@ -68,6 +68,7 @@ class Profiler {
     p_.profiled_at = NowIso();
     STRATA_RETURN_IF_ERROR(ReadCatalog(source_, o_.statement_timeout, &p_));
     STRATA_RETURN_IF_ERROR(FindTenant());
+    if (o_.on_start) o_.on_start(static_cast<int>(p_.tables.size()), EstimatedQueries());
     for (TableProfile& t : p_.tables) STRATA_RETURN_IF_ERROR(ProfileTable(&t));
     LinkThroughKeys();
     STRATA_RETURN_IF_ERROR(CountTenantRows());
@@ -105,6 +106,19 @@ class Profiler {
     if (why.code() == Status::Code::kCancelled) return why;
     p_.unsupported.push_back({object, figure + " not profiled: " + why.message()});
     return Status::Ok();
+  }
+
+  // The queries the steps will run, before running them: per table one count, one order (SQLite) and
+  // one rows-per-tenant query; per number, date or text column a quantile query (and a values query
+  // for some); per foreign key one; and the feature pass, about two per table.
+  int EstimatedQueries() const {
+    int n = 0;
+    for (const TableProfile& t : p_.tables) {
+      n += Postgres() ? 4 : 5;
+      for (const ColumnProfile& c : t.columns) n += IsNumberLike(c.kind) || c.kind == ValueKind::kText ? 1 : 0;
+      n += static_cast<int>(t.foreign_keys.size());
+    }
+    return n;
   }
 
   // --- the tenant --------------------------------------------------------------------------------

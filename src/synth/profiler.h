@@ -41,6 +41,8 @@ struct ProfileOptions {
   // at least min_value_repeats rows on average (statuses, methods, countries; never names).
   int max_category_values = 32;
   int min_value_repeats = 4;
+  // Called once the catalog is read: the tables, and about how many queries profiling them takes.
+  std::function<void(int tables, int queries)> on_start;
   // Called before each query: the step ("orders: quantiles of total") and the queries run so far.
   std::function<void(const std::string& step, int queries)> on_progress;
 };
