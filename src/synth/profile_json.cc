@@ -284,8 +284,9 @@ std::string ProfileToJson(const Profile& p) {
               {"seconds", p.seconds},
               {"queries", p.queries}}},
             {"quantile_points", std::vector<double>(std::begin(kQuantilePoints), std::end(kQuantilePoints))}};
-  j["tenant"] = {{"column", p.tenant.column},   {"table", p.tenant.table}, {"key", p.tenant.key},
-                 {"integer", p.tenant.integer}, {"count", p.tenant.count}, {"ranges", Pairs(p.tenant.ranges)}};
+  j["tenant"] = {{"column", p.tenant.column},       {"table", p.tenant.table}, {"key", p.tenant.key},
+                 {"integer", p.tenant.integer},     {"count", p.tenant.count}, {"median", p.tenant.median},
+                 {"ranges", Pairs(p.tenant.ranges)}};
   json enums = json::array();
   for (const EnumProfile& e : p.enums) enums.push_back({{"schema", e.schema}, {"name", e.name}, {"labels", e.labels}});
   j["enums"] = std::move(enums);
