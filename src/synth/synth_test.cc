@@ -111,6 +111,8 @@ TEST_F(SynthSqliteTest, TheProfileKeepsStatusesAndTheUnusualTenantsButNoPrivateT
   auto back = ProfileFromJson(json, "p.json");
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(ProfileToJson(*back), json) << "the JSON reads back as written";
+  EXPECT_FALSE(back->tenant.median.empty());
+  EXPECT_EQ(back->tenants.size(), profile.tenants.size());
 }
 
 TEST_F(SynthSqliteTest, TheSyntheticDatabaseHoldsItsKeysAndTheUnusualTenants) {
