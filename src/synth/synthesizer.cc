@@ -112,6 +112,17 @@ std::vector<int64_t> Allocate(int64_t n, const std::vector<int64_t>& weights, Rn
   return out;
 }
 
+// A UUID (version 4 form) made from a seed and a number.
+std::string UuidOf(uint64_t seed, uint64_t n) {
+  const uint64_t a = Mix(seed ^ n), b = Mix(a);
+  char s[40];
+  std::snprintf(s, sizeof s, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>(a >> 16 & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>(0x8000 | (b >> 48 & 0x3fff)),
+                static_cast<unsigned long long>(b & 0xffffffffffffull));
+  return s;
+}
+
 // The values of a column other tables' keys refer to.
 struct KeyStore {
   bool integer = true;
@@ -270,8 +281,10 @@ class Synth {
       for (const KeptTenant& k : p_.tenants) {
         if (seen.insert(k.tenant).second) tenants_.push_back(k.tenant);
       }
+      const bool uuid = TenantKind() == ValueKind::kUuid;
       for (int64_t n = 1; static_cast<int64_t>(tenants_.size()) < p_.tenant.count; ++n) {
-        const std::string v = "tenant-" + std::to_string(n);
+        const std::string v =
+            uuid ? UuidOf(o_.seed ^ HashOf("tenant"), static_cast<uint64_t>(n)) : "tenant-" + std::to_string(n);
         if (seen.insert(v).second) tenants_.push_back(v);
       }
     }
@@ -280,6 +293,13 @@ class Synth {
       kept_.push_back(it == kept.end() ? -1 : it->second);
       size_rank_.push_back(Rng(o_.seed, HashOf("tenant size"), HashOf(v)).Unit());
     }
+  }
+  // The kind of the tenant's values: the tenant column's in the first table that has it.
+  ValueKind TenantKind() const {
+    for (const TableProfile& t : p_.tables) {
+      if (const ColumnProfile* c = t.Column(t.tenant.column)) return c->kind;
+    }
+    return ValueKind::kText;
   }
   int TableIndex(const std::string& name) const {
     for (size_t k = 0; k < p_.tables.size(); ++k) {
@@ -676,13 +696,7 @@ class Synth {
     }
     store->integer = false;
     if (c.kind == ValueKind::kUuid) {
-      const uint64_t a = Mix(o_.seed ^ HashOf(table.name) ^ static_cast<uint64_t>(i)), b = Mix(a);
-      char s[40];
-      std::snprintf(s, sizeof s, "%08x-%04x-4%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
-                    static_cast<unsigned>(a >> 16 & 0xffff), static_cast<unsigned>(a & 0xfff),
-                    static_cast<unsigned>(0x8000 | (b >> 48 & 0x3fff)),
-                    static_cast<unsigned long long>(b & 0xffffffffffffull));
-      store->texts.push_back(s);
+      store->texts.push_back(UuidOf(o_.seed ^ HashOf(table.name), static_cast<uint64_t>(i)));
       return;
     }
     std::string text = table.name + "-" + std::to_string(i + 1);
