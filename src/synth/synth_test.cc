@@ -163,6 +163,38 @@ TEST_F(SynthSqliteTest, AnExistingDatabaseIsReplacedOnlyWhenAsked) {
   EXPECT_EQ(Count(source_, "SELECT count(*) FROM orders"), 5000) << "nothing changed";
 }
 
+TEST_F(SynthSqliteTest, TenantsNamedByUuidsStayUuids) {
+  const std::string source = (dir_ / "uuid.db").string();
+  SqliteDbPtr db = Open(source);
+  ASSERT_EQ(sqlite3_exec(db.get(), R"(
+    CREATE TABLE accounts (id UUID PRIMARY KEY);
+    CREATE TABLE notes (id INTEGER PRIMARY KEY, account_id UUID NOT NULL REFERENCES accounts (id), body TEXT);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 40)
+      INSERT INTO accounts SELECT printf('%08x-0000-4000-8000-%012x', i * 7919, i) FROM n;
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+      INSERT INTO notes SELECT i, (SELECT id FROM accounts a WHERE a.rowid = 1 + (i * i) % 40), 'x' FROM n;
+  )",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db.get());
+  db.reset();
+  auto opened = OpenSource("sqlite:" + source);
+  ASSERT_TRUE(opened.ok());
+  ProfileOptions options;
+  options.tenant_column = "account_id";
+  auto profile = RunProfile(opened->get(), options);
+  ASSERT_TRUE(profile.ok()) << profile.status().message();
+  EXPECT_FALSE(profile->tenant.integer);
+  const std::string target = (dir_ / "synth.db").string();
+  ASSERT_TRUE(Synth(*profile, target).ok());
+  EXPECT_EQ(Count(target, "SELECT count(*) FROM accounts"), 40);
+  EXPECT_EQ(Count(target, "SELECT count(*) FROM accounts WHERE length(id) <> 36 OR substr(id, 15, 1) <> '4'"), 0);
+  EXPECT_EQ(Count(target, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+  for (const KeptTenant& k : profile->tenants) {
+    EXPECT_EQ(Count(target, "SELECT count(*) FROM accounts WHERE id = '" + k.tenant + "'"), 1) << k.tenant;
+  }
+}
+
 TEST(ProfileJsonTest, AnythingButAProfileIsAUsageErrorNamingTheFile) {
   auto not_json = ProfileFromJson("{nope", "p.json");
   EXPECT_EQ(not_json.status().code(), Status::Code::kUsage);
