@@ -1,5 +1,8 @@
 // The profile as JSON (docs/profile-format.md), and back.
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "synth/profile.h"
 
@@ -12,6 +15,45 @@ namespace {
 constexpr const char* kKindNames[] = {"integer",     "decimal", "float", "text",  "bool", "date",  "timestamp",
                                       "timestamptz", "uuid",    "json",  "array", "enum", "bytes", "other"};
 
+// A whole number that fits T; anything else (text, 1e300, 2.5) is refused, never cast.
+template <typename T>
+T Integer(const json& v) {
+  if (v.is_number_integer()) {
+    const int64_t n =
+        v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX) ? -1 : v.get<int64_t>();
+    if (n >= std::numeric_limits<T>::min() && n <= std::numeric_limits<T>::max() &&
+        !(v.is_number_unsigned() && n < 0)) {
+      return static_cast<T>(n);
+    }
+  } else if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (d == std::floor(d) && d >= static_cast<double>(std::numeric_limits<T>::min()) &&
+        d <= static_cast<double>(std::numeric_limits<T>::max()) / 2) {
+      return static_cast<T>(d);
+    }
+  }
+  throw std::out_of_range("a whole number within range was expected, not " + v.dump());
+}
+
+template <typename T>
+T Get(const json& j, const char* key, T fallback) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    return Integer<T>(*it);
+  } else {
+    return it->get<T>();
+  }
+}
+
+std::map<std::string, int64_t> Counts(const json& j, const char* key) {
+  std::map<std::string, int64_t> out;
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return out;
+  for (const auto& [name, value] : it->items()) out[name] = Integer<int64_t>(value);
+  return out;
+}
+
 json Pairs(const std::vector<std::pair<int64_t, int64_t>>& pairs) {
   json out = json::array();
   for (const auto& [a, b] : pairs) out.push_back({a, b});
@@ -21,14 +63,8 @@ json Pairs(const std::vector<std::pair<int64_t, int64_t>>& pairs) {
 std::vector<std::pair<int64_t, int64_t>> PairsFrom(const json& j) {
   std::vector<std::pair<int64_t, int64_t>> out;
   if (!j.is_array()) return out;
-  for (const json& p : j) out.emplace_back(p.at(0).get<int64_t>(), p.at(1).get<int64_t>());
+  for (const json& p : j) out.emplace_back(Integer<int64_t>(p.at(0)), Integer<int64_t>(p.at(1)));
   return out;
-}
-
-template <typename T>
-T Get(const json& j, const char* key, T fallback) {
-  auto it = j.find(key);
-  return it == j.end() || it->is_null() ? fallback : it->get<T>();
 }
 
 json ColumnJson(const ColumnProfile& c) {
@@ -75,7 +111,7 @@ ColumnProfile ColumnFrom(const json& j) {
   c.kept = Get<std::string>(j, "kept", "");
   if (j.contains("values")) {
     for (const json& v : j["values"])
-      c.values.push_back({v.at("value").get<std::string>(), v.at("rows").get<int64_t>()});
+      c.values.push_back({v.at("value").get<std::string>(), Integer<int64_t>(v.at("rows"))});
   }
   c.quantiles = Get<std::vector<double>>(j, "quantiles", {});
   c.lengths = Get<std::vector<double>>(j, "lengths", {});
@@ -157,7 +193,7 @@ TableProfile TableFrom(const json& j) {
   TableProfile t;
   t.schema = Get<std::string>(j, "schema", "");
   t.name = j.at("name").get<std::string>();
-  t.rows = j.at("rows").get<int64_t>();
+  t.rows = Integer<int64_t>(j.at("rows"));
   t.create_sql = Get<std::string>(j, "create_sql", "");
   for (const json& c : j.at("columns")) t.columns.push_back(ColumnFrom(c));
   for (const json& c : j.value("constraints", json::array())) {
@@ -213,9 +249,9 @@ KeptTenant TenantFrom(const json& j) {
   KeptTenant k;
   k.tenant = j.at("tenant").get<std::string>();
   k.why = Get<std::vector<std::string>>(j, "why", {});
-  k.rows = Get<std::map<std::string, int64_t>>(j, "rows", {});
+  k.rows = Counts(j, "rows");
   k.estimated_rows = Get<std::map<std::string, double>>(j, "estimated_rows", {});
-  k.counts = Get<std::map<std::string, int64_t>>(j, "counts", {});
+  k.counts = Counts(j, "counts");
   const json ranges = j.value("range", json::object());
   for (const auto& [column, r] : ranges.items()) k.range[column] = {r.at(0).get<double>(), r.at(1).get<double>()};
   const json fanout = j.value("fanout", json::object());
@@ -386,6 +422,8 @@ Result<Profile> ProfileFromJson(const std::string& text, const std::string& orig
       return Status::Usage(origin + ": source.dialect is \"" + p.dialect + "\", not postgres or sqlite");
     }
     return p;
+  } catch (const std::out_of_range& e) {
+    return Status::Usage(origin + ": not a complete strata-profile/1: " + e.what());
   } catch (const json::exception& e) {
     // nlohmann's messages name the field: "[json.exception.out_of_range.403] key 'name' not found".
     std::string what = e.what();

@@ -204,6 +204,11 @@ TEST(ProfileJsonTest, AnythingButAProfileIsAUsageErrorNamingTheFile) {
   auto partial = ProfileFromJson(R"({"format": "strata-profile/1", "source": {"dialect": "sqlite"}})", "p.json");
   EXPECT_EQ(partial.status().code(), Status::Code::kUsage);
   EXPECT_NE(partial.status().message().find("tenant"), std::string::npos) << partial.status().message();
+  auto huge = ProfileFromJson(R"({"format": "strata-profile/1", "source": {"dialect": "sqlite"},
+      "tenant": {"column": "a"}, "tables": [{"name": "t", "rows": 1e300, "columns": []}]})",
+                              "p.json");
+  EXPECT_EQ(huge.status().code(), Status::Code::kUsage) << "a count that fits no integer is refused, not cast";
+  EXPECT_NE(huge.status().message().find("1e+300"), std::string::npos) << huge.status().message();
 }
 
 TEST(SchemaForTest, PostgresTablesBecomeSqliteTablesAndWhatCannotFollowIsNamed) {
