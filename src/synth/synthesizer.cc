@@ -546,19 +546,7 @@ class Synth {
     }
     for (auto& [tenant, group] : children) {
       if (self) {
-        for (int64_t i : group) {
-          const auto& same = rows.by_tenant.empty() || tenant < 0 ? std::vector<int64_t>{}
-                                                                  : rows.by_tenant[static_cast<size_t>(tenant)];
-          const int64_t earlier = tenant < 0 ? i : rows.slot[static_cast<size_t>(i)];
-          Rng r(o_.seed, HashOf(table.name + "." + k.name), static_cast<uint64_t>(i));
-          const ColumnProfile* c = table.Column(k.columns[0]);
-          if (earlier == 0) {  // the first row: NULL, or itself when the key may not be NULL
-            out[static_cast<size_t>(i)] = c != nullptr && c->nullable ? kNoRow : i;
-          } else {
-            const uint64_t pick = r.Next() % static_cast<uint64_t>(earlier);
-            out[static_cast<size_t>(i)] = same.empty() ? static_cast<int64_t>(pick) : same[pick];
-          }
-        }
+        PointBack(table, k, tenant, group, &out);
         continue;
       }
       std::vector<int64_t> candidates;
@@ -585,35 +573,34 @@ class Synth {
         out[static_cast<size_t>(group[g])] = candidates[static_cast<size_t>(picks[g])];
     }
   }
+  // A self-reference: an earlier row of the same tenant (of the table, when it carries none), at
+  // random; the first row has none: NULL, or itself when the key may not be NULL.
+  void PointBack(const TableProfile& table, const ForeignKeyProfile& k, int32_t tenant,
+                 const std::vector<int64_t>& group, std::vector<int64_t>* out) const {
+    const TableRows& rows = rows_[static_cast<size_t>(TableIndex(table.name))];
+    const ColumnProfile* c = table.Column(k.columns[0]);
+    static const std::vector<int64_t> kNone;
+    const std::vector<int64_t>& same = tenant < 0 ? kNone : rows.by_tenant[static_cast<size_t>(tenant)];
+    for (int64_t i : group) {
+      const int64_t earlier = tenant < 0 ? i : rows.slot[static_cast<size_t>(i)];
+      if (earlier == 0) {
+        (*out)[static_cast<size_t>(i)] = c != nullptr && c->nullable ? kNoRow : i;
+        continue;
+      }
+      Rng r(o_.seed, HashOf(table.name + "." + k.name), static_cast<uint64_t>(i));
+      const uint64_t pick = r.Next() % static_cast<uint64_t>(earlier);
+      (*out)[static_cast<size_t>(i)] = same.empty() ? static_cast<int64_t>(pick) : same[pick];
+    }
+  }
   // Rows production added since its last ANALYZE: a kept tenant's rows beyond the planner's estimate
   // (its last ones), a share of every other tenant's for the rest of the table's growth, and every
-  // row whose parent came late.
+  // row whose parent came late. A row whose parent is not made is not made either.
   void MarkLate(size_t t) {
     const TableProfile& table = p_.tables[t];
     TableRows& rows = rows_[t];
     rows.late.assign(static_cast<size_t>(rows.count), 0);
-    const StatisticsState& s = table.statistics;
-    // The growth since ANALYZE, no more than the rows PostgreSQL counted as changed since (its
-    // reltuples is itself an estimate: a table analyzed just now may count a few rows off).
-    double growth = s.analyzed && s.analyzed_rows >= 0 ? static_cast<double>(table.rows) - s.analyzed_rows : 0;
-    if (s.modified_since_analyze >= 0) growth = std::min(growth, static_cast<double>(s.modified_since_analyze));
-    double residual_rows = static_cast<double>(table.rows);
-    std::map<int32_t, int64_t> kept_late;
-    for (size_t k = 0; k < tenants_.size(); ++k) {
-      const KeptTenant* kept = Kept(static_cast<int32_t>(k));
-      if (kept == nullptr) continue;
-      auto actual = kept->rows.find(table.name);
-      auto estimate = kept->estimated_rows.find(table.name);
-      if (actual == kept->rows.end()) continue;
-      residual_rows -= static_cast<double>(actual->second);
-      if (estimate == kept->estimated_rows.end()) continue;
-      const double extra = static_cast<double>(actual->second) - estimate->second;
-      if (extra > 50 && static_cast<double>(actual->second) > 2 * estimate->second) {
-        kept_late[static_cast<int32_t>(k)] = static_cast<int64_t>(extra);
-        growth -= extra;
-      }
-    }
-    const double p = std::clamp(growth / std::max(residual_rows, 1.0), 0.0, 1.0);
+    std::map<int32_t, int64_t> kept_late;  // tenant -> its last rows that come after ANALYZE
+    const double p = LateShare(table, &kept_late);
     for (int64_t i = 0; i < rows.count; ++i) {
       const int32_t tenant = rows.tenant[static_cast<size_t>(i)];
       bool late;
@@ -625,19 +612,7 @@ class Synth {
       } else {
         late = Rng(o_.seed, HashOf(table.name + "/late"), static_cast<uint64_t>(i)).Chance(p);
       }
-      for (size_t k = 0; k < table.foreign_keys.size() && !late; ++k) {
-        const int parent = TableIndex(table.foreign_keys[k].parent);
-        const int64_t j = rows.parent[k].empty() ? kNoRow : rows.parent[k][static_cast<size_t>(i)];
-        if (parent < 0 || j == kNoRow) continue;
-        const TableRows& pr = rows_[static_cast<size_t>(parent)];
-        if (static_cast<size_t>(parent) == t) continue;
-        if (pr.late[static_cast<size_t>(j)] == 2) {  // its parent row is not made: neither is it
-          rows.orphan.resize(static_cast<size_t>(rows.count), 0);
-          rows.orphan[static_cast<size_t>(i)] = 1;
-        }
-        late = pr.late[static_cast<size_t>(j)] != 0;
-      }
-      rows.late[static_cast<size_t>(i)] = late ? 1 : 0;
+      rows.late[static_cast<size_t>(i)] = FollowParents(t, i, late);
     }
     int64_t orphans = 0;
     for (size_t i = 0; i < rows.orphan.size(); ++i) {
@@ -647,6 +622,49 @@ class Synth {
       result_.warnings.push_back(table.name + ": " + std::to_string(orphans) +
                                  " rows not made: their tenant has no row to refer to in a parent table");
     }
+  }
+  // The share of the typical tenants' rows that come after ANALYZE, once the kept tenants' growth
+  // (their rows beyond the planner's estimate) is taken out of the table's.
+  double LateShare(const TableProfile& table, std::map<int32_t, int64_t>* kept_late) const {
+    const StatisticsState& s = table.statistics;
+    // The growth since ANALYZE, no more than the rows PostgreSQL counted as changed since (its
+    // reltuples is itself an estimate: a table analyzed just now may count a few rows off).
+    double growth = s.analyzed && s.analyzed_rows >= 0 ? static_cast<double>(table.rows) - s.analyzed_rows : 0;
+    if (s.modified_since_analyze >= 0) growth = std::min(growth, static_cast<double>(s.modified_since_analyze));
+    double residual_rows = static_cast<double>(table.rows);
+    for (size_t k = 0; k < tenants_.size(); ++k) {
+      const KeptTenant* kept = Kept(static_cast<int32_t>(k));
+      if (kept == nullptr) continue;
+      auto actual = kept->rows.find(table.name);
+      auto estimate = kept->estimated_rows.find(table.name);
+      if (actual == kept->rows.end()) continue;
+      residual_rows -= static_cast<double>(actual->second);
+      if (estimate == kept->estimated_rows.end()) continue;
+      const double extra = static_cast<double>(actual->second) - estimate->second;
+      if (extra > 50 && static_cast<double>(actual->second) > 2 * estimate->second) {
+        (*kept_late)[static_cast<int32_t>(k)] = static_cast<int64_t>(extra);
+        growth -= extra;
+      }
+    }
+    return std::clamp(growth / std::max(residual_rows, 1.0), 0.0, 1.0);
+  }
+  // A row is late when any of its parent rows is (a self-reference's parent is an earlier row, decided
+  // already); a row whose parent is not made is marked an orphan.
+  uint8_t FollowParents(size_t t, int64_t i, bool late) {
+    const TableProfile& table = p_.tables[t];
+    TableRows& rows = rows_[t];
+    for (size_t k = 0; k < table.foreign_keys.size(); ++k) {
+      const int parent = TableIndex(table.foreign_keys[k].parent);
+      const int64_t j = rows.parent[k].empty() ? kNoRow : rows.parent[k][static_cast<size_t>(i)];
+      if (parent < 0 || j == kNoRow || (static_cast<size_t>(parent) == t && j == i)) continue;
+      const uint8_t parent_late = rows_[static_cast<size_t>(parent)].late[static_cast<size_t>(j)];
+      if (parent_late == 2) {
+        rows.orphan.resize(static_cast<size_t>(rows.count), 0);
+        rows.orphan[static_cast<size_t>(i)] = 1;
+      }
+      late = late || parent_late != 0;
+    }
+    return late ? 1 : 0;
   }
   // A unique key made only of foreign-key columns (a link table, a one-to-one table) would repeat
   // when two rows drew the same parents: the second is not written.
