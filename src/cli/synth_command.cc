@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 
 #include "cli/cli_support.h"
@@ -62,6 +63,8 @@ Result<std::chrono::milliseconds> Timeout(const std::string& text) {
 Result<synth::Fidelity> MeasureFidelity(const std::string& url, const synth::Profile& profile, const Project* project) {
   auto source = OpenSource(url);
   if (!source.ok()) return source.status();
+  Source* measuring = source->get();
+  SignalWatcher signals([measuring] { measuring->Cancel(); });  // Ctrl-C stops the measuring
   synth::ProfileOptions options;
   options.tenant_column = profile.tenant.column;
   options.statement_timeout = std::chrono::minutes(10);
@@ -77,19 +80,24 @@ Result<synth::Fidelity> MeasureFidelity(const std::string& url, const synth::Pro
       if (std::find(tenants.begin(), tenants.end(), s.tenant) == tenants.end()) tenants.push_back(s.tenant);
     }
     std::vector<std::string> skipped;
-    actual->plans = synth::ExplainReports(source->get(), *project, tenants, options.statement_timeout, &skipped);
+    auto plans = synth::ExplainReports(source->get(), *project, tenants, options.statement_timeout, &skipped);
+    if (!plans.ok()) return plans.status();
+    actual->plans = std::move(*plans);
   }
   return synth::CompareProfiles(profile, *actual);
 }
 
 // The project's reports' plans for the kept tenants and the median one.
-void AddPlans(Source* source, const Project& project, std::chrono::milliseconds timeout, synth::Profile* profile) {
+Status AddPlans(Source* source, const Project& project, std::chrono::milliseconds timeout, synth::Profile* profile) {
   std::vector<std::string> tenants;
   for (const synth::KeptTenant& k : profile->tenants) tenants.push_back(k.tenant);
   if (!profile->tenant.median.empty()) tenants.push_back(profile->tenant.median);
   std::vector<std::string> skipped;
-  profile->plans = synth::ExplainReports(source, project, tenants, timeout, &skipped);
+  auto plans = synth::ExplainReports(source, project, tenants, timeout, &skipped);
+  if (!plans.ok()) return plans.status();
+  profile->plans = std::move(*plans);
   for (const std::string& s : skipped) profile->unsupported.push_back({"plans", s});
+  return Status::Ok();
 }
 
 void PrintNotes(const std::vector<synth::Unsupported>& notes, const char* heading) {
@@ -137,7 +145,9 @@ int RunProfileCommand(const ProfileArgs& args) {
   auto profile = synth::RunProfile(running, options);
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!profile.ok()) return Fail(profile.status());
-  if (project != nullptr) AddPlans(running, *project, *timeout, &*profile);
+  if (project != nullptr) {
+    if (Status st = AddPlans(running, *project, *timeout, &*profile); !st.ok()) return Fail(st);
+  }
   const std::string json = synth::ProfileToJson(*profile);
   if (Status st = WriteFile(args.output, json); !st.ok()) return Fail(st);
   if (!args.quiet) {
@@ -155,34 +165,39 @@ int RunProfileCommand(const ProfileArgs& args) {
   return kExitOk;
 }
 
-int RunSynthCommand(const SynthArgs& args) {
-  if (args.profile.empty()) return Fail(Status::Usage("say which profile to build from: --profile profile.json"));
-  if (args.database.empty()) return Fail(Status::Usage("say where to build: --database URL"));
-  if (!(args.scale > 0) || args.scale > 1000) return Fail(Status::Usage("--scale must be above 0 and at most 1000"));
-  auto text = ReadFile(args.profile);
-  if (!text.ok()) return Fail(text.status());
-  auto profile = synth::ProfileFromJson(*text, args.profile);
-  if (!profile.ok()) return Fail(profile.status());
+namespace {
+
+// Builds the database. Ctrl-C cancels the load (nothing is published); the writer is never cancelled
+// once it is gone.
+Result<synth::SynthResult> Build(const SynthArgs& args, const synth::Profile& profile) {
   std::vector<std::string> names;
-  for (const synth::TableProfile& t : profile->tables) names.push_back(t.name);
-  // The watcher comes first: it must block the signals before the loading thread starts.
+  for (const synth::TableProfile& t : profile.tables) names.push_back(t.name);
   std::atomic<bool> cancel{false};
-  std::atomic<synth::BulkWriter*> running{nullptr};
-  SignalWatcher signals([&cancel, &running] {
+  std::mutex mu;
+  synth::BulkWriter* running = nullptr;  // guarded by mu
+  // The watcher comes first: it must block the signals before the loading thread starts.
+  SignalWatcher signals([&cancel, &mu, &running] {
     cancel = true;
-    if (synth::BulkWriter* w = running.load()) w->Cancel();
+    std::lock_guard<std::mutex> lock(mu);
+    if (running != nullptr) running->Cancel();
   });
   auto opened =
       synth::OpenBulkWriter(args.database, names, args.replace ? synth::Replace::kAlways : synth::Replace::kNever);
-  if (!opened.ok()) return Fail(opened.status());
+  if (!opened.ok()) return opened.status();
   // Rows are made on this thread and loaded on another.
   std::unique_ptr<synth::BulkWriter> writer = synth::PipelineWriter(std::move(*opened));
-  running = writer.get();
-  struct Forget {  // the watcher never reaches a writer that is gone
-    std::atomic<synth::BulkWriter*>& writer;
-    ~Forget() { writer = nullptr; }
-  } forget{running};
-
+  struct Forget {  // destroyed before the writer
+    std::mutex& mu;
+    synth::BulkWriter*& running;
+    ~Forget() {
+      std::lock_guard<std::mutex> lock(mu);
+      running = nullptr;
+    }
+  } forget{mu, running};
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    running = writer.get();
+  }
   synth::SynthOptions options;
   options.scale = args.scale;
   options.seed = args.seed;
@@ -192,33 +207,47 @@ int RunSynthCommand(const SynthArgs& args) {
     if (tty) std::fprintf(stderr, "\r\033[K  synthesizing %s: %s", table.c_str(), Rows(rows).c_str());
   };
   options.cancel = &cancel;
-  auto result = synth::Synthesize(writer.get(), *profile, options);
+  auto result = synth::Synthesize(writer.get(), profile, options);
   if (tty) std::fprintf(stderr, "\r\033[K");
-  if (!result.ok()) return FailLoad(result.status());
-  running = nullptr;
-  writer.reset();  // closed: the new database is in place
-  if (!args.quiet) {
-    std::fprintf(stderr,
-                 "strata: synthesized %s (scale %g, seed %llu) into %s in %.1f s: %.0f rows/s loading (%.1f s), "
-                 "keys and indexes %.1f s, ANALYZE %.1f s\n",
-                 Rows(result->rows).c_str(), args.scale, static_cast<unsigned long long>(args.seed),
-                 RedactUrl(args.database).c_str(), result->seconds,
-                 static_cast<double>(result->rows) / std::max(result->load_seconds, 1e-9), result->load_seconds,
-                 result->keys_seconds, result->analyze_seconds);
-    for (const synth::SynthTable& t : result->tables) {
-      std::fprintf(stderr, "  %-24s %12s%s\n", t.table.c_str(), GroupThousands(t.rows).c_str(),
-                   t.late_rows ? (" (" + GroupThousands(t.late_rows) + " after ANALYZE)").c_str() : "");
-    }
-    PrintNotes(result->notes, "strata: not reproduced:");
-    for (const std::string& w : result->warnings) std::fprintf(stderr, "strata: warning: %s\n", w.c_str());
+  return result;
+}
+
+void PrintBuild(const SynthArgs& args, const synth::SynthResult& result) {
+  std::fprintf(stderr,
+               "strata: synthesized %s (scale %g, seed %llu) into %s in %.1f s: %.0f rows/s loading (%.1f s), "
+               "keys and indexes %.1f s, ANALYZE %.1f s\n",
+               Rows(result.rows).c_str(), args.scale, static_cast<unsigned long long>(args.seed),
+               RedactUrl(args.database).c_str(), result.seconds,
+               static_cast<double>(result.rows) / std::max(result.load_seconds, 1e-9), result.load_seconds,
+               result.keys_seconds, result.analyze_seconds);
+  for (const synth::SynthTable& t : result.tables) {
+    std::fprintf(stderr, "  %-24s %12s%s\n", t.table.c_str(), GroupThousands(t.rows).c_str(),
+                 t.late_rows ? (" (" + GroupThousands(t.late_rows) + " after ANALYZE)").c_str() : "");
   }
-  if (args.report.empty() && args.project.empty()) return kExitOk;
+  PrintNotes(result.notes, "strata: not reproduced:");
+  for (const std::string& w : result.warnings) std::fprintf(stderr, "strata: warning: %s\n", w.c_str());
+}
+
+}  // namespace
+
+int RunSynthCommand(const SynthArgs& args) {
+  if (args.profile.empty()) return Fail(Status::Usage("say which profile to build from: --profile profile.json"));
+  if (args.database.empty()) return Fail(Status::Usage("say where to build: --database URL"));
+  if (!(args.scale > 0) || args.scale > 1000) return Fail(Status::Usage("--scale must be above 0 and at most 1000"));
+  auto text = ReadFile(args.profile);
+  if (!text.ok()) return Fail(text.status());
+  auto profile = synth::ProfileFromJson(*text, args.profile);
+  if (!profile.ok()) return Fail(profile.status());
   std::unique_ptr<Project> project;
   if (!args.project.empty()) {
     auto loaded = LoadProject(args.project);
     if (!loaded.ok()) return Fail(loaded.status());
     project = std::make_unique<Project>(std::move(*loaded));
   }
+  auto result = Build(args, *profile);
+  if (!result.ok()) return FailLoad(result.status());
+  if (!args.quiet) PrintBuild(args, *result);
+  if (args.report.empty() && project == nullptr) return kExitOk;
   auto fidelity = MeasureFidelity(args.database, *profile, project.get());
   if (!fidelity.ok()) return Fail(fidelity.status());
   if (!args.report.empty()) {

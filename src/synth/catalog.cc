@@ -500,8 +500,21 @@ Status ReadSqlite(Reader* r) {
       const std::vector<std::string> pk = parent ? parent->PrimaryKey() : std::vector<std::string>{};
       for (size_t i = 0; i < k.parent_columns.size(); ++i) {
         if (k.parent_columns[i].empty() && i < pk.size()) k.parent_columns[i] = pk[i];
+        // SQLite keeps the key's columns as written: REFERENCES admins (ID) names the column id.
+        for (const ColumnProfile& c : parent ? parent->columns : std::vector<ColumnProfile>{}) {
+          if (Lower(c.name) == Lower(k.parent_columns[i])) k.parent_columns[i] = c.name;
+        }
       }
     }
+    // A key whose parent columns name nothing (REFERENCES t without a primary key) cannot be kept.
+    std::erase_if(t.foreign_keys, [&](const ForeignKeyProfile& k) {
+      const TableProfile* parent = r->profile->Table(k.parent);
+      const bool whole = parent != nullptr && std::all_of(k.parent_columns.begin(), k.parent_columns.end(),
+                                                          [&](const std::string& c) { return parent->Column(c); });
+      if (!whole)
+        r->Note(t.name + "." + k.name, "a foreign key to " + k.parent + " whose columns it does not have: left out");
+      return !whole;
+    });
   }
   return Status::Ok();
 }

@@ -24,8 +24,10 @@ std::vector<std::pair<std::string, double>> PlanNodes(const std::string& explain
   return out;
 }
 
-std::vector<PlanShape> ExplainReports(Source* source, const Project& project, const std::vector<std::string>& tenants,
-                                      std::chrono::milliseconds statement_timeout, std::vector<std::string>* skipped) {
+Result<std::vector<PlanShape>> ExplainReports(Source* source, const Project& project,
+                                              const std::vector<std::string>& tenants,
+                                              std::chrono::milliseconds statement_timeout,
+                                              std::vector<std::string>* skipped) {
   std::vector<PlanShape> out;
   for (const ReportSpec& report : project.reports) {
     for (const std::string& tenant : tenants) {
@@ -38,6 +40,7 @@ std::vector<PlanShape> ExplainReports(Source* source, const Project& project, co
       ExplainOptions options;
       options.statement_timeout = statement_timeout;
       auto text = source->Explain(query, options);
+      if (!text.ok() && text.status().code() == Status::Code::kCancelled) return text.status();
       if (!text.ok()) {
         skipped->push_back("report " + report.name + " for tenant " + tenant + ": " + text.status().message());
         continue;

@@ -26,9 +26,12 @@ struct PlanShape {
 };
 
 // One plan per report and tenant, with the parameters' defaults. A report whose plan cannot be had
-// (a missing default, a failed EXPLAIN) is left out and named in `skipped`.
-std::vector<PlanShape> ExplainReports(Source* source, const Project& project, const std::vector<std::string>& tenants,
-                                      std::chrono::milliseconds statement_timeout, std::vector<std::string>* skipped);
+// (a missing default, a failed EXPLAIN) is left out and named in `skipped`. Fails only when the
+// source was cancelled.
+Result<std::vector<PlanShape>> ExplainReports(Source* source, const Project& project,
+                                              const std::vector<std::string>& tenants,
+                                              std::chrono::milliseconds statement_timeout,
+                                              std::vector<std::string>* skipped);
 
 // Estimated rows per node of a PostgreSQL EXPLAIN (FORMAT JSON), in pre-order.
 std::vector<std::pair<std::string, double>> PlanNodes(const std::string& explain_json);

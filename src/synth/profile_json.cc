@@ -406,6 +406,33 @@ Profile ProfileFrom(const json& j) {
   return p;
 }
 
+// What the JSON's types cannot say: counts are not negative, keys name as many parent columns as
+// columns, tenant ranges run forward and hold a number of tenants a database could.
+Status Validate(const Profile& p, const std::string& origin) {
+  int64_t tenants = 0;
+  for (const auto& [first, last] : p.tenant.ranges) {
+    if (first > last || last - first > 100'000'000 || (tenants += last - first + 1) > 100'000'000) {
+      return Status::Usage(origin + ": tenant.ranges: [" + std::to_string(first) + ", " + std::to_string(last) +
+                           "] is not a range of at most 100,000,000 tenants");
+    }
+  }
+  for (const TableProfile& t : p.tables) {
+    if (t.rows < 0) return Status::Usage(origin + ": table " + t.name + ": rows is negative");
+    for (const ForeignKeyProfile& k : t.foreign_keys) {
+      if (k.columns.empty() || k.columns.size() != k.parent_columns.size()) {
+        return Status::Usage(origin + ": table " + t.name + ": foreign key " + k.name +
+                             " does not name as many parent columns as columns");
+      }
+    }
+  }
+  for (const KeptTenant& k : p.tenants) {
+    for (const auto& [table, rows] : k.rows) {
+      if (rows < 0) return Status::Usage(origin + ": tenant " + k.tenant + ": rows of " + table + " is negative");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Profile> ProfileFromJson(const std::string& text, const std::string& origin) {
@@ -421,6 +448,7 @@ Result<Profile> ProfileFromJson(const std::string& text, const std::string& orig
     if (p.dialect != "postgres" && p.dialect != "sqlite") {
       return Status::Usage(origin + ": source.dialect is \"" + p.dialect + "\", not postgres or sqlite");
     }
+    STRATA_RETURN_IF_ERROR(Validate(p, origin));
     return p;
   } catch (const std::out_of_range& e) {
     return Status::Usage(origin + ": not a complete strata-profile/1: " + e.what());

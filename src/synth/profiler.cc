@@ -413,7 +413,8 @@ class Profiler {
       for (const TextRow& r : *rows) {
         if (!r[0]) continue;
         tenant_rows_[t.name][*r[0]] = std::atoll(Cell(r, 1).c_str());
-        if (t.name == p_.tenant.table || p_.tenant.table.empty()) all.insert(*r[0]);
+        // The tenants are the tenant table's keys; without that table, every value found.
+        if (t.name == p_.tenant.table || TableNamed(p_.tenant.table) == nullptr) all.insert(*r[0]);
       }
     }
     tenants_.assign(all.begin(), all.end());

@@ -158,6 +158,7 @@ class Synth {
     Order();
     rows_.resize(p_.tables.size());
     for (size_t t : order_) {
+      if (Cancelled()) return Status::Cancelled("interrupted");
       BuildRows(t);
       STRATA_RETURN_IF_ERROR(WriteRows(t, /*late=*/false));
     }
@@ -262,7 +263,11 @@ class Synth {
     for (size_t t = 0; t < p_.tables.size(); ++t) {
       const std::vector<uint8_t>& late = rows_[t].late;
       if (!p_.tables[t].statistics.analyzed || std::find(late.begin(), late.end(), 1) != late.end()) continue;
-      STRATA_RETURN_IF_ERROR(w_->Execute("ANALYZE " + TargetName(p_.tables[t], target_)));
+      // The database is published already: a failure here is a warning, not a failed build.
+      if (Status st = w_->Execute("ANALYZE " + TargetName(p_.tables[t], target_)); !st.ok()) {
+        result_.warnings.push_back("after the commit: " + st.message());
+        break;
+      }
     }
     return Status::Ok();
   }
@@ -689,12 +694,14 @@ class Synth {
       int64_t dropped = 0;
       for (int64_t i = 0; i < rows.count; ++i) {
         std::string key;
+        bool null = false;  // a key with a NULL part repeats nothing
         for (int f : from) {
           const int64_t v =
               f < 0 ? rows.tenant[static_cast<size_t>(i)] : rows.parent[static_cast<size_t>(f)][static_cast<size_t>(i)];
+          null = null || v == kNoRow;
           key.append(reinterpret_cast<const char*>(&v), sizeof v);
         }
-        if (!seen.insert(key).second) rows.late[static_cast<size_t>(i)] = 2, ++dropped;
+        if (!null && !seen.insert(key).second) rows.late[static_cast<size_t>(i)] = 2, ++dropped;
       }
       if (dropped > 0) {
         result_.warnings.push_back(table.name + ": " + std::to_string(dropped) +
@@ -731,6 +738,20 @@ class Synth {
     if (!c.nullable || c.nulls <= 0 || table.rows <= 0) return false;
     Rng r(o_.seed, HashOf(table.name + "." + c.name + "/null"), static_cast<uint64_t>(i));
     return r.Chance(static_cast<double>(c.nulls) / static_cast<double>(table.rows));
+  }
+  // The values of the parent's column a foreign key's part refers to; nullptr when synth did not keep
+  // them (a column the parent does not have).
+  const KeyStore* KeyOf(const ForeignKeyProfile& f, size_t part) const {
+    const int parent = TableIndex(f.parent);
+    if (parent < 0 || part >= f.parent_columns.size()) return nullptr;
+    const auto& keys = rows_[static_cast<size_t>(parent)].keys;
+    auto it = keys.find(f.parent_columns[part]);
+    return it == keys.end() ? nullptr : &it->second;
+  }
+  static bool KeyNull(const KeyStore* k, int64_t j) {
+    if (k == nullptr) return true;
+    const size_t at = static_cast<size_t>(j);
+    return at >= (k->integer ? k->ints.size() : k->texts.size()) || (at < k->null.size() && k->null[at] != 0);
   }
   // Which role a column plays in the row: a foreign key's column, the tenant, a generated key, a value.
   enum class Role { kForeign, kTenant, kKey, kValue, kSkip };
@@ -784,19 +805,19 @@ class Synth {
         } else if (role.role == Role::kForeign) {
           const ForeignKeyProfile& f = table.foreign_keys[static_cast<size_t>(role.key)];
           const int64_t j = rows.parent[static_cast<size_t>(role.key)][static_cast<size_t>(i)];
-          const KeyStore& from = rows_[static_cast<size_t>(TableIndex(f.parent))].keys[f.parent_columns[role.part]];
-          store.integer = from.integer;
+          const KeyStore* from = KeyOf(f, role.part);
+          store.integer = from == nullptr || from->integer;
           store.null.resize(static_cast<size_t>(i) + 1, 0);
-          if (j == kNoRow) {
+          if (j == kNoRow || KeyNull(from, j)) {  // a NULL key is NULL in its children's children too
             store.null[static_cast<size_t>(i)] = 1;
-            if (from.integer)
+            if (store.integer)
               store.ints.push_back(0);
             else
               store.texts.emplace_back();
-          } else if (from.integer) {
-            store.ints.push_back(from.ints[static_cast<size_t>(j)]);
+          } else if (from->integer) {
+            store.ints.push_back(from->ints[static_cast<size_t>(j)]);
           } else {
-            store.texts.push_back(from.texts[static_cast<size_t>(j)]);
+            store.texts.push_back(from->texts[static_cast<size_t>(j)]);
           }
         } else {
           KeyValue(table, *c, i, &store);
@@ -864,10 +885,10 @@ class Synth {
       case Role::kForeign: {
         const ForeignKeyProfile& f = table.foreign_keys[static_cast<size_t>(role.key)];
         const int64_t j = rows.parent[static_cast<size_t>(role.key)][static_cast<size_t>(i)];
-        if (j == kNoRow) return w_->Null();
-        const KeyStore& from = rows_[static_cast<size_t>(TableIndex(f.parent))].keys[f.parent_columns[role.part]];
-        if (!from.null.empty() && from.null[static_cast<size_t>(j)]) return w_->Null();
-        return from.integer ? w_->Int(from.ints[static_cast<size_t>(j)]) : w_->Text(from.texts[static_cast<size_t>(j)]);
+        const KeyStore* from = KeyOf(f, role.part);
+        if (j == kNoRow || KeyNull(from, j)) return w_->Null();
+        return from->integer ? w_->Int(from->ints[static_cast<size_t>(j)])
+                             : w_->Text(from->texts[static_cast<size_t>(j)]);
       }
       case Role::kKey: {
         if (KeyIsNull(table, gen->column(), i)) return w_->Null();

@@ -248,10 +248,14 @@ void ColumnGen::WriteValue(BulkWriter* out, size_t index) {
 
 void ColumnGen::WriteNumber(BulkWriter* out, double v) {
   switch (c_.kind) {
-    case ValueKind::kInteger: return out->Int(static_cast<int64_t>(std::llround(v)));
-    case ValueKind::kDate: return out->Date(static_cast<int64_t>(std::floor(v)));
-    case ValueKind::kTimestamp: return out->Timestamp(static_cast<int64_t>(std::floor(v)) * kMicrosPerSecond);
-    case ValueKind::kTimestampTz: return out->TimestampTz(static_cast<int64_t>(std::floor(v)) * kMicrosPerSecond, 0);
+    // Within what each conversion can hold (a bigint's largest value is 2^63 - 1, not the 2^63 a
+    // double rounds it to; timestamps within PostgreSQL's years 4713 BC to 294276 AD).
+    case ValueKind::kInteger: return out->Int(static_cast<int64_t>(std::llround(std::clamp(v, -9.2e18, 9.2e18))));
+    case ValueKind::kDate: return out->Date(static_cast<int64_t>(std::floor(std::clamp(v, -2.5e6, 1e8))));
+    case ValueKind::kTimestamp:
+      return out->Timestamp(static_cast<int64_t>(std::floor(std::clamp(v, -2.1e11, 9.2e12))) * kMicrosPerSecond);
+    case ValueKind::kTimestampTz:
+      return out->TimestampTz(static_cast<int64_t>(std::floor(std::clamp(v, -2.1e11, 9.2e12))) * kMicrosPerSecond, 0);
     default: break;
   }
   char b[400];  // a fixed-notation double needs at most 309 digits before the point

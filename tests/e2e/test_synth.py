@@ -428,7 +428,11 @@ class SynthStatisticsTest(TempDirTest):
         grown = self.grow_smallest_tenant(source)
         estimate, count = self.estimate_and_count(source, grown)
         self.assertGreater(count, 10 * estimate, "the source's statistics are not stale")
-        time.sleep(1.5)  # the statistics collector's counters reach pg_stat_user_tables
+        # The statistics counters reach pg_stat_user_tables within a second or so.
+        deadline = time.time() + 30
+        while time.time() < deadline and pg_value(
+                source, "SELECT n_mod_since_analyze FROM pg_stat_user_tables WHERE relname = 'orders'") < 4000:
+            time.sleep(0.2)
         profile_path = self.path("p.json")
         code, out, err = run("profile", "--database", source, "--tenant-column", "admin_id", "-o", profile_path)
         self.assertEqual(code, 0, err)
@@ -674,9 +678,15 @@ class SynthScaleTest(TempDirTest):
         target = self.path("synth.db")
         p = subprocess.Popen([STRATA_BIN, "synth", "--profile", profile_path, "--database", "sqlite:" + target,
                               "--scale", "1000"], stderr=subprocess.PIPE)
-        time.sleep(1.0)
+        # Interrupt once the build has begun: its file beside the target exists.
+        deadline = time.time() + 60
+        while time.time() < deadline and p.poll() is None and \
+                not any(f.startswith("synth.db.generating") for f in os.listdir(self.tmp)):
+            time.sleep(0.05)
+        self.assertIsNone(p.poll(), "the build ended before it could be interrupted")
+        time.sleep(0.2)
         p.send_signal(signal.SIGINT)
-        _, err = p.communicate(timeout=60)
+        _, err = p.communicate(timeout=300)
         self.assertEqual(p.returncode, 130, err.decode())
         self.assertIn("not changed", err.decode())
         self.assertEqual([f for f in os.listdir(self.tmp) if f.startswith("synth.db")], [], "a file was left behind")
