@@ -171,7 +171,7 @@ class CliTest(TempDirTest):
     def test_bad_flags_are_usage_errors(self):
         self.expect_error(2, "strata: error: The following argument was not expected: --no-such-flag",
                           run("export", "--no-such-flag"))
-        self.expect_error(2, "strata: error: unknown command 'frobnicate' (commands: reports, export, check, generate, serve, key, demo",
+        self.expect_error(2, "strata: error: unknown command 'frobnicate' (commands: reports, export, check, generate, profile, synth, serve, key, demo",
                           run("frobnicate", "--project", "."))
         self.expect_error(2, "--format csv disagrees with the file name", self.export(
             "orders", "-p", "admin_id=1", "-o", self.path("o.xlsx"), "--format", "csv"))
