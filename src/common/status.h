@@ -30,6 +30,14 @@ class Status {
   static Status Usage(std::string m) { return Status(Code::kUsage, std::move(m)); }
   static Status Config(std::string m) { return Status(Code::kConfig, std::move(m)); }
   static Status Database(std::string m) { return Status(Code::kDatabase, std::move(m)); }
+  // A database failure that may pass when tried again later: the connection was refused or lost,
+  // the server is shutting down or out of connections, a serialization failure or a deadlock, a
+  // busy SQLite file. A broken query (syntax, a missing table, a privilege) is Database().
+  static Status TransientDatabase(std::string m) {
+    Status s(Code::kDatabase, std::move(m));
+    s.transient_ = true;
+    return s;
+  }
   static Status Timeout(std::string m) { return Status(Code::kTimeout, std::move(m)); }
   static Status Io(std::string m) { return Status(Code::kIo, std::move(m)); }
   static Status Cancelled(std::string m) { return Status(Code::kCancelled, std::move(m)); }
@@ -38,17 +46,22 @@ class Status {
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  // Whether trying the same thing again may succeed (see TransientDatabase).
+  bool transient() const { return transient_; }
 
   // Returns a copy whose message is "prefix: message" (adds where the error happened).
   Status WithContext(const std::string& prefix) const {
     if (ok()) return *this;
-    return Status(code_, prefix + ": " + message_);
+    Status s(code_, prefix + ": " + message_);
+    s.transient_ = transient_;
+    return s;
   }
 
  private:
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
   Code code_ = Code::kOk;
   std::string message_;
+  bool transient_ = false;
 };
 
 // Result<T>: a T or the Status that explains why there is none.

@@ -27,6 +27,12 @@ std::string Trim(const char* message) {
   return OneLineMessage(message);
 }
 
+// A Database status, transient when its SQLSTATE says trying again may help.
+Status DatabaseError(const char* sqlstate, std::string message) {
+  if (IsTransientSqlstate(sqlstate)) return Status::TransientDatabase(std::move(message));
+  return Status::Database(std::move(message));
+}
+
 Type TypeOfOid(Oid oid) {
   switch (oid) {
     case kBoolOid: return Type::kBool;
@@ -180,8 +186,8 @@ class PostgresSource : public Source {
   Status ErrorOf(const PGresult* r, const std::string& origin, const Query* query) {
     if (cancelled_) return Status::Cancelled(origin + ": cancelled");
     if (PQstatus(conn_.get()) == CONNECTION_BAD) {
-      return Status::Database(origin + ": the connection to " + description_ +
-                              " was lost: " + Trim(PQerrorMessage(conn_.get())));
+      return Status::TransientDatabase(origin + ": the connection to " + description_ +
+                                       " was lost: " + Trim(PQerrorMessage(conn_.get())));
     }
     std::string message = r != nullptr ? Trim(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) : "";
     if (message.empty()) message = r != nullptr ? Trim(PQresultErrorMessage(r)) : "";
@@ -202,10 +208,10 @@ class PostgresSource : public Source {
           // A cursor takes only a query: "DELETE ..." fails as a syntax error at its first word.
           message += kOneQueryHint;
         }
-        return Status::Database(ErrorAtSql(*query, Placeholders::kDollar, at - sql_prefix_.size(), message));
+        return DatabaseError(sqlstate, ErrorAtSql(*query, Placeholders::kDollar, at - sql_prefix_.size(), message));
       }
     }
-    return Status::Database(origin + ": " + message);
+    return DatabaseError(sqlstate, origin + ": " + message);
   }
 
   // query_running: a single-row query whose results were not all read; it is cancelled, then
@@ -486,6 +492,30 @@ std::string OneLineMessage(const char* message) {
   return out;
 }
 
+bool IsTransientSqlstate(const char* sqlstate) {
+  if (sqlstate == nullptr || std::strlen(sqlstate) != 5) return false;
+  const std::string code(sqlstate);
+  const std::string cls = code.substr(0, 2);
+  if (cls == "08" || cls == "53" || cls == "58") return true;
+  return code == "57P01" || code == "57P02" || code == "57P03" || code == "40001" || code == "40P01" || code == "55P03";
+}
+
+namespace {
+
+// A failed connection. libpq gives no SQLSTATE for it, so the message decides: a refused or
+// unreachable server, one that is starting or shutting down, or one out of connection slots may
+// answer later; a wrong password, user or database name will not.
+Status ConnectError(PGconn* conn, const std::string& description) {
+  const std::string message = "cannot connect to " + description + ": " + Trim(PQerrorMessage(conn));
+  const bool lasting = PQconnectionNeedsPassword(conn) || message.find("authentication failed") != std::string::npos ||
+                       message.find("does not exist") != std::string::npos ||
+                       message.find("no pg_hba.conf entry") != std::string::npos ||
+                       message.find("invalid ") != std::string::npos;
+  return lasting ? Status::Database(message) : Status::TransientDatabase(message);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Source>> OpenPostgresSource(const std::string& conninfo) {
   // Defaults first: the URL, expanded last, overrides them. Keepalives let a dead server (one that
   // vanished without closing the connection) fail the export instead of hanging it.
@@ -497,7 +527,7 @@ Result<std::unique_ptr<Source>> OpenPostgresSource(const std::string& conninfo) 
   const std::string description = RedactUrl(conninfo);
   if (conn == nullptr) return Status::Database("cannot connect to " + description + ": out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return Status::Database("cannot connect to " + description + ": " + Trim(PQerrorMessage(conn.get())));
+    return ConnectError(conn.get(), description);
   }
   // Values are parsed from PostgreSQL's text format: fix the settings that change that format.
   ResultPtr r(PQexec(conn.get(),

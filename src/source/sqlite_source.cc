@@ -20,6 +20,12 @@ bool Contains(const std::string& upper, std::string_view what) {
   return upper.find(what) != std::string::npos;
 }
 
+// A Database status, transient when SQLite's result code says trying again may help.
+Status ErrorOf(int code, std::string message) {
+  if (IsTransientSqliteCode(code)) return Status::TransientDatabase(std::move(message));
+  return Status::Database(std::move(message));
+}
+
 class SqliteSource;
 
 class SqliteCursor : public Cursor {
@@ -75,7 +81,7 @@ class SqliteSource : public Source {
                              "ms");
     }
     const int code = sqlite3_extended_errcode(db_.get()) & 0xFF;
-    return Status::Database(origin + ": " + sqlite3_errmsg(db_.get()) + (code == SQLITE_READONLY ? kOneQueryHint : ""));
+    return ErrorOf(code, origin + ": " + sqlite3_errmsg(db_.get()) + (code == SQLITE_READONLY ? kOneQueryHint : ""));
   }
   void EndTransaction() { sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr); }
   void ClearDeadline() { deadline_ = {}; }
@@ -214,16 +220,17 @@ Result<std::unique_ptr<Cursor>> SqliteSource::Execute(const Query& query, const 
   }
   const std::string sql = RewriteSql(query.sql, Placeholders::kQuestion);
   if (sqlite3_exec(db_.get(), "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return Status::Database(query.origin + ": cannot begin a transaction: " + sqlite3_errmsg(db_.get()));
+    return ErrorOf(sqlite3_errcode(db_.get()),
+                   query.origin + ": cannot begin a transaction: " + sqlite3_errmsg(db_.get()));
   }
   sqlite3_stmt* raw = nullptr;
   const int rc = sqlite3_prepare_v3(db_.get(), sql.c_str(), static_cast<int>(sql.size()), 0, &raw, nullptr);
   StmtPtr stmt(raw);
   if (rc != SQLITE_OK) {
     const int offset = sqlite3_error_offset(db_.get());
-    Status s = Status::Database(
-        offset >= 0 ? ErrorAtSql(query, Placeholders::kQuestion, static_cast<size_t>(offset), sqlite3_errmsg(db_.get()))
-                    : query.origin + ": " + sqlite3_errmsg(db_.get()));
+    Status s = ErrorOf(rc, offset >= 0 ? ErrorAtSql(query, Placeholders::kQuestion, static_cast<size_t>(offset),
+                                                    sqlite3_errmsg(db_.get()))
+                                       : query.origin + ": " + sqlite3_errmsg(db_.get()));
     EndTransaction();
     return s;
   }
@@ -314,6 +321,18 @@ Type SqliteDeclaredType(const char* decl) {
   return Type::kText;
 }
 
+bool IsTransientSqliteCode(int code) {
+  switch (code & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+    case SQLITE_SCHEMA: return true;
+    default: return false;
+  }
+}
+
 Result<std::unique_ptr<Source>> OpenSqliteSource(const std::string& path) {
   const std::string description = "sqlite:" + path;
   std::error_code ec;
@@ -324,15 +343,16 @@ Result<std::unique_ptr<Source>> OpenSqliteSource(const std::string& path) {
   const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
   DbPtr db(raw);
   if (rc != SQLITE_OK) {
-    return Status::Database("cannot open " + description + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
+    return ErrorOf(rc, "cannot open " + description + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
   }
   sqlite3_busy_timeout(db.get(), 5000);
   // A file that is not a database fails only when first read: find out now.
   char* err = nullptr;
-  if (sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, &err) != SQLITE_OK) {
+  if (const int first = sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, &err);
+      first != SQLITE_OK) {
     std::string msg = err ? err : "unreadable";
     sqlite3_free(err);
-    return Status::Database("cannot open " + description + ": " + msg);
+    return ErrorOf(first, "cannot open " + description + ": " + msg);
   }
   return std::unique_ptr<Source>(new SqliteSource(std::move(db), description));
 }

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "source/postgres_source.h"
+
 namespace strata {
 namespace {
 
@@ -116,6 +118,7 @@ TEST_F(SqliteSourceTest, ErrorsNameThePlace) {
       {});
   ASSERT_FALSE(cursor.ok());
   EXPECT_EQ(cursor.status().code(), Status::Code::kDatabase);
+  EXPECT_FALSE(cursor.status().transient()) << "a broken query would fail the same way when tried again";
   EXPECT_NE(cursor.status().message().find("test: line 2 column 8: no such column: nope"), std::string::npos)
       << cursor.status().message();
   // The source stays usable after an error.
@@ -211,6 +214,29 @@ TEST(RedactUrlTest, HidesPasswords) {
   EXPECT_EQ(RedactUrl("postgresql://u@h/db"), "postgresql://u@h/db");
   EXPECT_EQ(RedactUrl("postgresql://h:5432/db"), "postgresql://h:5432/db");
   EXPECT_EQ(RedactUrl("sqlite:a.db"), "sqlite:a.db");
+}
+
+TEST(SqliteErrorTest, OnlyFailuresThatMayPassAreTransient) {
+  for (int code : {SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_IOERR_READ, SQLITE_BUSY_SNAPSHOT, SQLITE_NOMEM,
+                   SQLITE_PROTOCOL, SQLITE_SCHEMA}) {
+    EXPECT_TRUE(IsTransientSqliteCode(code)) << code;
+  }
+  for (int code : {SQLITE_ERROR, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH,
+                   SQLITE_READONLY, SQLITE_MISMATCH, SQLITE_CONSTRAINT, SQLITE_RANGE, SQLITE_INTERRUPT}) {
+    EXPECT_FALSE(IsTransientSqliteCode(code)) << code;
+  }
+}
+
+TEST(PostgresErrorTest, OnlyFailuresThatMayPassAreTransient) {
+  for (const char* code : {"08000", "08003", "08006", "08001", "57P01", "57P02", "57P03", "53300", "53200", "53100",
+                           "40001", "40P01", "55P03", "58030"}) {
+    EXPECT_TRUE(IsTransientSqlstate(code)) << code;
+  }
+  for (const char* code :
+       {"42601", "42P01", "42703", "42501", "22012", "22P02", "23505", "XX000", "57014", "0800", "", "080000"}) {
+    EXPECT_FALSE(IsTransientSqlstate(code)) << code;
+  }
+  EXPECT_FALSE(IsTransientSqlstate(nullptr));
 }
 
 }  // namespace

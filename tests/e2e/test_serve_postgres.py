@@ -48,6 +48,14 @@ statement_timeout = "1s"
 [reports.sleepy_limited.params]
 tenant_id = {{ type = "bigint" }}
 seconds = {{ type = "numeric", default = "30" }}
+[reports.broken_column]
+sql = "broken_column.sql"
+[reports.broken_column.params]
+tenant_id = {{ type = "bigint" }}
+[reports.broken_division]
+sql = "broken_division.sql"
+[reports.broken_division.params]
+tenant_id = {{ type = "bigint" }}
 [serve]
 files = "{files}"
 [[serve.keys]]
@@ -190,6 +198,22 @@ class SharedQueueTest(unittest.TestCase):
         self.assertLess(time.time() - started, 15)
         wait_for("the query to leave the database", lambda: self.sleeping() == 0, timeout=5)
 
+    def test_a_broken_report_fails_on_its_first_attempt_with_the_database_s_message(self):
+        # A backoff far longer than the test: a retry would show as an export still queued.
+        a = self.servers.start("--retry-backoff", "60s")
+        for report, words in (("broken_column", ["broken_column.sql:2:", "no_such_column does not exist"]),
+                              ("broken_division", ["division by zero"])):
+            id = self.post(a.port, report, tenant_id=1)
+            done = wait_for("the export to fail",
+                            lambda: (lambda j: j if j["state"] in ("done", "failed") else None)(job(a.port, id)),
+                            timeout=20)
+            self.assertEqual(done["state"], "failed", done)
+            self.assertEqual(done["attempt"], 1, done)
+            self.assertNotIn("attempts", done["error"])
+            for word in words:
+                self.assertIn(word, done["error"])
+        self.assertNotIn("will be retried", open(a.log).read())
+
     def test_worker_killed_mid_export_another_finishes_it_once(self):
         a = self.servers.start("--lease", "2s", "--workers", "1")
         b = self.servers.start("--lease", "2s", "--workers", "1")
@@ -238,6 +262,11 @@ def write_project(folder, files):
         f.write("SELECT g AS n, :tenant_id AS tenant, 'row ' || g AS label FROM generate_series(1, :rows) g ORDER BY g")
     with open(os.path.join(folder, "sleepy.sql"), "w") as f:
         f.write("SELECT pg_sleep(:seconds) AS slept, :tenant_id AS tenant")
+    # Reports a deploy broke: a column that is not there, and a division by zero for every row.
+    with open(os.path.join(folder, "broken_column.sql"), "w") as f:
+        f.write("SELECT g AS n,\n       g.no_such_column AS label\nFROM generate_series(1, 10) g WHERE :tenant_id > 0")
+    with open(os.path.join(folder, "broken_division.sql"), "w") as f:
+        f.write("SELECT 1 / (g - g) AS ratio FROM generate_series(1, 10) g WHERE :tenant_id > 0")
 
 
 class RestartTest(unittest.TestCase):
