@@ -130,6 +130,12 @@ struct RunHistory {
   double median_seconds = 0;
 };
 
+// What Cancel() did.
+struct CancelResult {
+  bool requested = false;  // this call cancelled the job or asked its worker to
+  std::optional<Job> job;  // as it is now
+};
+
 class JobStore {
  public:
   virtual ~JobStore() = default;
@@ -151,8 +157,9 @@ class JobStore {
   // Ends the attempt. Returns false, changing nothing, when attempt no longer holds the job.
   virtual Result<bool> Finish(const std::string& id, int attempt, const Outcome& outcome, int64_t now) = 0;
   // A queued job becomes cancelled at once; a running one gets cancel_requested (its worker sees it
-  // at its next heartbeat). Returns the job as it is now; nullopt when there is no such job.
-  virtual Result<std::optional<Job>> Cancel(const std::string& id, int64_t now) = 0;
+  // at its next heartbeat). Says whether this call asked (not when the job had ended or its cancel
+  // was already asked for) and returns the job as it is now (nullopt when there is no such job).
+  virtual Result<CancelResult> Cancel(const std::string& id, int64_t now) = 0;
 
   // Marks done jobs whose expires_at has passed as expired and returns them: the caller deletes
   // their files (after this commit, nobody is handed them any more).

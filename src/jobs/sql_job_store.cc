@@ -268,17 +268,19 @@ class SqlJobStore : public JobStore {
     });
   }
 
-  Result<std::optional<Job>> Cancel(const std::string& id, int64_t now) override {
-    auto done = InTransaction<bool>(*db_, [&]() -> Result<bool> {
+  Result<CancelResult> Cancel(const std::string& id, int64_t now) override {
+    auto requested = InTransaction<bool>(*db_, [&]() -> Result<bool> {
       // One statement, so that a job moving from running to queued meanwhile cannot slip between
-      // a check for "queued" and one for "running" (PostgreSQL re-checks the row it waited for).
+      // a check for "queued" and one for "running" (PostgreSQL re-checks the row it waited for). A
+      // running job whose cancel was already asked for is left alone: the second of two
+      // simultaneous cancels learns that it changed nothing.
       std::vector<SqlRow> rows;
       auto changed = db_->Exec(
           "UPDATE strata_jobs SET cancel_requested = CASE WHEN state = 'running' THEN 1 ELSE cancel_requested END, "
           "finished_at = CASE WHEN state = 'queued' THEN CAST(? AS BIGINT) ELSE finished_at END, "
           "error = CASE WHEN state = 'queued' THEN 'cancelled before it started' ELSE error END, "
           "state = CASE WHEN state = 'queued' THEN 'cancelled' ELSE state END "
-          "WHERE id = ? AND state IN ('queued', 'running') RETURNING state, tenant",
+          "WHERE id = ? AND (state = 'queued' OR (state = 'running' AND cancel_requested = 0)) RETURNING state, tenant",
           {now, id}, &rows);
       if (!changed.ok()) return changed.status();
       if (!rows.empty() && rows[0][0].value_or("") == "cancelled") {
@@ -286,10 +288,12 @@ class SqlJobStore : public JobStore {
             db_->Exec("UPDATE strata_job_tenants SET queued = queued - 1 WHERE tenant = ?", {rows[0][1].value_or("")});
         if (!counted.ok()) return counted.status();
       }
-      return true;
+      return !rows.empty();
     });
-    if (!done.ok()) return done.status();
-    return Get(id);
+    if (!requested.ok()) return requested.status();
+    auto job = Get(id);
+    if (!job.ok()) return job.status();
+    return CancelResult{*requested, std::move(*job)};
   }
 
   Result<std::vector<Job>> Expire(int64_t now) override {

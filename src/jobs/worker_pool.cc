@@ -1,12 +1,14 @@
 #include "jobs/worker_pool.h"
 
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
-#include <set>
 
 #include "export/exporter.h"
+#include "jobs/job_files.h"
 #include "report/binding.h"
 #include "sink/output.h"
 #include "sink/sink.h"
@@ -168,7 +170,8 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
   std::string written;  // the committed file, to delete if the fence refuses it
   auto finish_error = [&](const Status& s) {
     outcome.error = s.message();
-    const bool transient = s.code() == Status::Code::kDatabase;
+    // The files folder's failures (gone, full) may heal too: the folder is made again next time.
+    const bool transient = s.transient() || s.code() == Status::Code::kIo;
     if (transient && job.attempt < job.max_attempts) {
       outcome.kind = Outcome::Kind::kRetry;
       outcome.run_after = Now() + Backoff(options_.retry_backoff, job.attempt);
@@ -212,14 +215,15 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
     SinkOptions sink_options;
     sink_options.format = job.format == "csv" ? Format::kCsv : Format::kXlsx;
     sink_options.xlsx.sheet_name = report->name;
-    const std::string name =
-        job.id + "-" + std::to_string(job.attempt) + (sink_options.format == Format::kCsv ? ".csv" : ".xlsx");
+    const std::string name = JobFile::Name(job.id, job.attempt, sink_options.format == Format::kCsv ? "csv" : "xlsx");
     const std::string path = (fs::path(options_.files) / name).string();
     Result<exporting::ExportResult> result = Status::Internal("not run");
-    {
+    if (Status folder = EnsureFilesFolder(); !folder.ok()) {
+      result = folder;
+    } else {
       auto out = FileOutput::Open(path);
       if (!out.ok()) {
-        finish_error(out.status());
+        result = out.status();
       } else {
         auto sink = MakeSink(sink_options, out->get());
         exporting::ExportOptions export_options;
@@ -368,6 +372,7 @@ void WorkerPool::JanitorLoop(JobStore* store) {
 }
 
 void WorkerPool::Sweep(JobStore& store) {
+  if (Status folder = EnsureFilesFolder(); !folder.ok()) Log(folder.message());
   auto expired = store.Expire(Now());
   if (!expired.ok()) {
     Log("cannot expire files: " + expired.status().message());
@@ -377,29 +382,38 @@ void WorkerPool::Sweep(JobStore& store) {
     std::error_code ec;
     fs::remove(fs::path(options_.files) / job.file, ec);
   }
-  auto live = store.LiveFiles();
-  if (!live.ok()) return;
-  const std::set<std::string> keep(live->begin(), live->end());
-  // Orphans: what a killed worker left (a temporary file, or a file its lease no longer covers).
-  // Only names this pool makes are touched, and only once no running attempt can still own them.
-  const auto old_enough = std::chrono::system_clock::now() - 2 * options_.lease;
+  SweepLeftovers(store);
+}
+
+// What killed, refused or replaced attempts left in the folder: files of this pool's naming that
+// their job, as the store has it now, no longer wants (JobFile::Wanted). No age is needed: a file
+// an attempt may still write or publish is wanted until that attempt has ended.
+void WorkerPool::SweepLeftovers(JobStore& store) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(options_.files, ec)) {
     const std::string name = entry.path().filename().string();
-    const bool ours = (name.size() > 33 && name[32] == '-') ||
-                      (name.size() > 34 && name[0] == '.' && name[33] == '-' && name.ends_with(".partial"));
-    if (!ours || keep.count(name) != 0 || !entry.is_regular_file(ec)) continue;
-    // A queued or running job's files are not orphans, however old: a long query writes nothing
-    // for minutes, and a re-run attempt may still be writing.
-    auto job = store.Get(name.substr(name[0] == '.' ? 1 : 0, 32));
+    const std::optional<JobFile> file = JobFile::Parse(name);
+    if (!file || !entry.is_regular_file(ec)) continue;
+    auto job = store.Get(file->id);
     if (!job.ok()) return;
-    if (*job && ((*job)->state == JobState::kQueued || (*job)->state == JobState::kRunning)) continue;
-    struct stat st {};
-    if (stat(entry.path().c_str(), &st) != 0) continue;
-    if (std::chrono::system_clock::from_time_t(st.st_mtime) > old_enough) continue;
-    fs::remove(entry.path(), ec);
-    Log("removed the orphaned file " + name);
+    if (file->Wanted(*job)) continue;
+    if (fs::remove(entry.path(), ec)) Log("removed the left-over file " + name);
   }
+}
+
+Status WorkerPool::EnsureFilesFolder() {
+  std::error_code ec;
+  const fs::path folder(options_.files);
+  if (!fs::is_directory(folder, ec)) {
+    if (fs::exists(folder, ec)) return Status::Io("the files folder " + options_.files + " is not a directory");
+    fs::create_directories(folder, ec);
+    if (ec) return Status::Io("the files folder " + options_.files + " is missing and cannot be made: " + ec.message());
+    Log("the files folder " + options_.files + " was missing: made it again");
+  }
+  if (access(options_.files.c_str(), W_OK | X_OK) != 0) {
+    return Status::Io("the files folder " + options_.files + " cannot be written: " + std::strerror(errno));
+  }
+  return Status::Ok();
 }
 
 }  // namespace strata::jobs

@@ -7,12 +7,15 @@
 // progress, and cancels the database query of a job whose lease was lost or that someone asked to
 // cancel. A finished file whose attempt lost its lease is deleted, never published.
 //
-// Failures: a database error (refused, lost, restarted) is retried with exponential backoff until
-// the job's attempts are used up; a statement timeout, a binding error or a report that no longer
-// exists fail at once. Stop() cancels the running queries and puts their jobs back in the queue.
+// Failures: a transient database error (Status::transient(): refused, lost, restarting, out of
+// connections, a deadlock, a busy SQLite file) is retried with exponential backoff until the job's
+// attempts are used up; a broken report (syntax, a missing column, a privilege), a statement
+// timeout, a binding error or a report that no longer exists fail at once, with the database's
+// message. Stop() cancels the running queries and puts their jobs back in the queue.
 //
-// A janitor thread deletes the files of expired jobs, and files in the folder that no job names
-// (left by a killed worker) once they are older than two leases.
+// A janitor thread deletes the files of expired jobs, and files in the folder that their job no
+// longer wants (left by a killed, refused or replaced attempt: JobFile::Wanted). The files folder
+// is made again whenever it is found missing (before each export, by the janitor, by /healthz).
 #pragma once
 
 #include <atomic>
@@ -38,7 +41,7 @@ namespace strata::jobs {
 struct WorkerOptions {
   std::string jobs_url;      // the JobStore
   std::string database_url;  // where the reports run
-  std::string files;         // the folder of finished files (must exist)
+  std::string files;         // the folder of finished files (made again when it goes missing)
   std::string name;          // this process, for lease owners ("host:pid")
   int workers = 2;           // threads in this process
   int max_running = 2;       // jobs running at once across every process: the cap on database queries
@@ -68,6 +71,8 @@ class WorkerPool {
   void CancelLocal(const std::string& id);
   // Cancels the running queries, puts their jobs back in the queue, joins every thread.
   void Stop();
+  // Makes the files folder if it is missing; an error (kIo) says why it cannot be made or written.
+  Status EnsureFilesFolder();
 
  private:
   enum class StopReason { kNone, kCancel, kLeaseLost, kShutdown };
@@ -88,6 +93,7 @@ class WorkerPool {
   void ListenLoop(JobStore* store);
   void JanitorLoop(JobStore* store);
   void Sweep(JobStore& store);
+  void SweepLeftovers(JobStore& store);
   int64_t Now() const;
   void Log(const std::string& line) const;
   void Sleep(std::chrono::milliseconds d);  // returns early when closing

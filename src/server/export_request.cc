@@ -28,6 +28,12 @@ const char* KindOf(const Json& v) {
   }
 }
 
+// The JSON library's message without its "[json.exception.kind.N] " prefix.
+std::string LibraryMessage(const std::string& what) {
+  const size_t end = what.rfind("] ");
+  return what.compare(0, 1, "[") == 0 && end != std::string::npos ? what.substr(end + 2) : what;
+}
+
 }  // namespace
 
 ParsedExportRequest ParseExportRequest(const Project& project, const Caller& caller, std::string_view body,
@@ -38,8 +44,10 @@ ParsedExportRequest ParseExportRequest(const Project& project, const Caller& cal
     doc = Json::parse(body);
   } catch (const Json::parse_error& e) {
     return Error(400, "", "the body is not JSON: error at byte " + std::to_string(e.byte));
+  } catch (const Json::out_of_range&) {
+    return Error(400, "", "the body holds a number too large to read: send such a value as a string");
   } catch (const Json::exception& e) {
-    return Error(400, "", std::string("the body is not usable JSON: ") + e.what());
+    return Error(400, "", "the body is not usable JSON: " + LibraryMessage(e.what()));
   }
   if (!doc.is_object()) return Error(400, "", std::string("the body must be a JSON object, not ") + KindOf(doc));
   for (const auto& [key, value] : doc.items()) {

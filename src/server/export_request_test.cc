@@ -109,7 +109,9 @@ TEST_F(ExportRequestTest, HostileBytesNeverCrashAndAreRefused) {
     ParsedExportRequest p = Parse(body, tenant_);
     EXPECT_FALSE(p.ok);
     EXPECT_EQ(p.error.status, 400);
+    EXPECT_EQ(p.error.message.find("json.exception"), std::string::npos) << p.error.message;
   }
+  EXPECT_NE(Parse(bodies[4], tenant_).error.message.find("a number too large"), std::string::npos);
 }
 
 }  // namespace

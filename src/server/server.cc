@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "server/auth.h"
+#include "server/byte_range.h"
 #include "server/export_request.h"
+#include "server/http_server.h"
 #include "server/job_json.h"
 #include "server/metrics_text.h"
 #include "server/web_assets.h"
@@ -69,58 +71,6 @@ class StorePool {
   std::vector<std::unique_ptr<jobs::JobStore>> idle_;
 };
 
-// A Range header against a file of size bytes (RFC 9110, 14.2). One range is honoured (clamped to
-// the file); several, or a malformed header, are ignored and the whole file is sent, as the RFC
-// allows. A first byte at or past the end is unsatisfiable (416).
-struct ByteRange {
-  bool partial = false;
-  bool unsatisfiable = false;
-  uint64_t first = 0;
-  uint64_t last = 0;  // inclusive
-};
-
-ByteRange ParseRange(const std::string& header, uint64_t size) {
-  ByteRange r;
-  const std::string prefix = "bytes=";
-  if (header.compare(0, prefix.size(), prefix) != 0 || header.find(',') != std::string::npos) return r;
-  const std::string spec = header.substr(prefix.size());
-  const size_t dash = spec.find('-');
-  if (dash == std::string::npos) return r;
-  auto number = [](const std::string& text, uint64_t* out) {
-    if (text.empty()) return false;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-    return ec == std::errc() && end == text.data() + text.size();
-  };
-  uint64_t a = 0;
-  uint64_t b = 0;
-  const std::string left = spec.substr(0, dash);
-  const std::string right = spec.substr(dash + 1);
-  if (left.empty()) {  // the last b bytes
-    if (!number(right, &b) || b == 0) {
-      r.unsatisfiable = !right.empty() && b == 0 && number(right, &b);
-      return r;
-    }
-    if (size == 0) {
-      r.unsatisfiable = true;
-      return r;
-    }
-    r.partial = true;
-    r.first = b >= size ? 0 : size - b;
-    r.last = size - 1;
-    return r;
-  }
-  if (!number(left, &a)) return r;
-  if (!right.empty() && (!number(right, &b) || b < a)) return r;
-  if (a >= size) {
-    r.unsatisfiable = true;
-    return r;
-  }
-  r.partial = true;
-  r.first = a;
-  r.last = right.empty() || b >= size ? size - 1 : b;
-  return r;
-}
-
 void SendError(httplib::Response& res, int status, const std::string& message, const std::string& field = "") {
   Json body;
   body["error"] = message;
@@ -132,6 +82,15 @@ void SendError(httplib::Response& res, int status, const std::string& message, c
 void SendJson(httplib::Response& res, int status, const Json& body) {
   res.status = status;
   res.set_content(body.dump(), kJson);
+}
+
+// The answer to a DELETE that changed nothing: another cancel came first, or the export ended.
+void AlreadyCancelled(httplib::Response& res, const std::optional<jobs::Job>& job, const std::string& id) {
+  if (!job) return SendError(res, 404, "no export " + id);
+  if (job->state == jobs::JobState::kRunning) {
+    return SendError(res, 409, "the export is already being cancelled (another request asked first)");
+  }
+  SendError(res, 409, std::string("the export is already ") + jobs::JobStateName(job->state));
 }
 
 }  // namespace
@@ -146,7 +105,7 @@ struct Server::Impl {
   StorePool stores;
   jobs::RunMetrics metrics;
   jobs::WorkerPool pool;
-  httplib::Server http;
+  HttpServer http{options.http};
   int bound_port = 0;
   std::mutex stop_mu;        // Stop() may come from a signal thread, during Start() or Run()
   bool stopped = false;      // guarded by stop_mu
@@ -242,6 +201,7 @@ void Server::Impl::Routes() {
   http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     auto store = stores.Acquire();
     Status s = store.ok() ? (*store)->Ping() : store.status();
+    if (s.ok()) s = pool.EnsureFilesFolder();
     if (!s.ok()) return SendError(res, 503, s.message());
     SendJson(res, 200, Json{{"status", "ok"}});
   });
@@ -349,10 +309,11 @@ void Server::Impl::CancelExport(const httplib::Request& req, httplib::Response& 
   if (!store.ok()) return SendError(res, 503, store.status().message());
   auto cancelled = (*store)->Cancel(job->id, Now());
   if (!cancelled.ok()) return SendError(res, 503, cancelled.status().message());
+  if (!cancelled->requested) return AlreadyCancelled(res, cancelled->job, job->id);
   pool.CancelLocal(job->id);
   // A running export stops when its query does: wait for that (briefly) so the answer is final.
   const auto until = std::chrono::steady_clock::now() + options.cancel_wait;
-  std::optional<jobs::Job> now = *cancelled;
+  std::optional<jobs::Job> now = cancelled->job;
   while (now && now->state == jobs::JobState::kRunning && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     auto again = (*store)->Get(job->id);
@@ -452,6 +413,8 @@ Status Server::Start() {
     }
     impl_->bound_port = o.port;
   }
+  if (!impl_->http.RaiseBacklog())
+    return Status::Io("cannot raise the listen backlog: " + std::string(strerror(errno)));
   // A Stop() that came first (a signal during start-up) wins: no workers are started.
   std::lock_guard lock(impl_->stop_mu);
   if (impl_->stopped) return Status::Cancelled("stopped while starting");

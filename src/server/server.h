@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "jobs/worker_pool.h"
 #include "report/project.h"
+#include "server/http_server.h"
 
 namespace strata::server {
 
@@ -23,6 +24,7 @@ struct ServeOptions {
   int max_attempts = 3;         // per job
   // wait this long in DELETE for a running export's query to stop, then answer anyway
   std::chrono::milliseconds cancel_wait{5000};
+  HttpLimits http;              // request threads, backlog, per-request deadline, keep-alive
   jobs::WorkerOptions workers;  // jobs_url, database_url, files, limits, leases, clock, log
 };
 

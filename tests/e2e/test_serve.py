@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -897,7 +898,9 @@ class CrashRecoveryTest(ServeTest):
         self.assertEqual((row["state"], row["attempt"]), ("running", 1))
         self.speed_up(project)
 
-        again, _ = self.serve("killed", *self.FLAGS, project=project)
+        self.assertEqual(len(files_of(files, job["id"])[1]), 1)  # what the killed attempt left
+        # --keep 8s: the janitor sweeps every 2 s.
+        again, _ = self.serve("killed", *self.FLAGS, "--keep", "8s", project=project)
         done = again.wait_state(job["id"], ("done", "failed", "cancelled"), timeout=60)
         self.assertEqual(done["state"], "done", done)
         self.assertEqual(done["attempt"], 2)
@@ -905,6 +908,9 @@ class CrashRecoveryTest(ServeTest):
         self.assertEqual(len(again.find_log(r"job " + job["id"] + r" .* started on ")), 1)
         self.assertEqual(len(again.find_log(r"job " + job["id"] + r" .* done: ")), 1)
         self.assertEqual(files_of(files, job["id"])[0], [f"{job['id']}-2.xlsx"])
+        # The restarted server removes what the killed one left, without waiting for it to age.
+        wait_for("the killed attempt's temporary file to go", lambda: files_of(files, job["id"])[1] == [], timeout=10)
+        self.assertTrue(again.find_log(r"removed the left-over file \." + job["id"] + r"-1\.xlsx\..*\.partial"))
         xlsx = xlsx_rows(os.path.join(files, f"{job['id']}-2.xlsx"))
         self.assertEqual(len(xlsx), self.ROWS + 1)
         self.assertEqual([j["id"] for j in again.listing()], [job["id"]])
@@ -959,6 +965,154 @@ class JanitorTest(ServeTest):
         reply = s.call("DELETE", f"/api/v1/exports/{job['id']}", KEY_T1)
         self.assertEqual(reply.json["state"], "cancelled")
         self.assertEqual(files_of(files, job["id"]), ([], []))
+
+
+class HardeningTest(ServeTest):
+    """What an attack and a review found: broken reports retried, slow clients, a lost files folder,
+    two cancels at once."""
+
+    def broken_project(self):
+        """The project with a report a deploy broke (a column that is not there)."""
+        project = make_project(os.path.join(self.tmp, "broken-project"))
+        with open(os.path.join(project, "reports", "broken.sql"), "w", encoding="utf-8") as f:
+            f.write("SELECT id,\n       no_such_column\nFROM people WHERE tenant_id = :tenant_id")
+        with open(os.path.join(project, "strata.toml"), "a", encoding="utf-8") as f:
+            f.write('\n[reports.broken]\nsql = "reports/broken.sql"\n[reports.broken.params]\n'
+                    'tenant_id = { type = "bigint" }\n')
+        return project
+
+    def test_a_broken_report_fails_on_its_first_attempt_with_the_database_s_message(self):
+        # A backoff far longer than the test: a retry would leave the export queued.
+        s, _ = self.serve("broken", "--retry-backoff", "60s", project=self.broken_project())
+        job = s.post(KEY_T1, {"report": "broken"}).json
+        done = s.wait_state(job["id"], ("done", "failed"), timeout=20)
+        self.assertEqual((done["state"], done["attempt"]), ("failed", 1), done)
+        self.assertIn("no such column: no_such_column", done["error"])
+        self.assertIn("broken.sql:2:", done["error"])
+        self.assertNotIn("attempts", done["error"])
+        self.assertEqual(s.find_log("will be retried"), [])
+
+    def test_two_cancels_at_once_one_cancels_the_other_is_told(self):
+        s, files = self.serve("twice")
+        job = s.post(KEY_T1, {"report": "many_rows", "params": {"rows": FOREVER}, "format": "csv"}).json
+        s.wait_rows(job["id"])
+        replies = [None, None]
+
+        def cancel(k):
+            replies[k] = s.call("DELETE", f"/api/v1/exports/{job['id']}", KEY_T1)
+        threads = [threading.Thread(target=cancel, args=(k,)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(sorted(r.status for r in replies), [200, 409], replies)
+        ok = next(r for r in replies if r.status == 200)
+        told = next(r for r in replies if r.status == 409)
+        self.assertEqual(ok.json["state"], "cancelled")
+        self.assertRegex(told.json["error"], r"already (being cancelled|cancelled)")
+        self.assertEqual(files_of(files, job["id"]), ([], []))
+
+    def test_a_removed_files_folder_is_made_again(self):
+        s, files = self.serve("folder", "--retry-backoff", "200ms")
+        job = s.post(KEY_T1, {"report": "people"}).json
+        self.assertEqual(s.wait_state(job["id"], ("done", "failed"))["state"], "done")
+        shutil.rmtree(files)
+        # /healthz heals it; the finished export says its file is gone; a new export works.
+        health = s.call("GET", "/healthz")
+        self.assertEqual(health.status, 200, health)
+        self.assertTrue(os.path.isdir(files))
+        self.assertEqual(s.call("GET", f"/api/v1/exports/{job['id']}/file", KEY_T1).status, 410)
+        shutil.rmtree(files)
+        again = s.post(KEY_T1, {"report": "people", "params": {"min_score": 1}}).json
+        done = s.wait_state(again["id"], ("done", "failed"))
+        self.assertEqual((done["state"], done["attempt"]), ("done", 1), done)
+        self.assertEqual(s.call("GET", done["download"], KEY_T1).status, 200)
+        self.assertTrue(s.find_log("files folder .* was missing: made it again"))
+
+    def test_a_folder_removed_under_a_running_export_costs_one_attempt(self):
+        project = make_project(os.path.join(self.tmp, "vanish-project"))
+        s, files = self.serve("vanish", "--retry-backoff", "200ms", project=project)
+        # About three seconds of slow rows after the first ones: the folder goes while it runs.
+        job = s.post(KEY_T1, {"report": "slow_rows", "params": {"rows": FAST_ROWS + 3000}}).json
+        s.wait_rows(job["id"])
+        shutil.rmtree(files)
+        done = s.wait_state(job["id"], ("done", "failed"), timeout=60)
+        self.assertEqual((done["state"], done["attempt"]), ("done", 2), done)
+        self.assertEqual(files_of(files, job["id"]), ([f"{job['id']}-2.xlsx"], []))
+
+    def test_a_folder_that_cannot_be_made_is_said_in_healthz_and_in_the_export(self):
+        s, files = self.serve("blocked", "--retry-backoff", "100ms", "--attempts", "2")
+        shutil.rmtree(files)
+        with open(files, "w") as f:
+            f.write("a file where the folder should be")
+        self.addCleanup(os.remove, files)
+        health = s.call("GET", "/healthz")
+        self.assertEqual(health.status, 503, health)
+        self.assertIn("is not a directory", health.json["error"])
+        job = s.post(KEY_T1, {"report": "people"}).json
+        done = s.wait_state(job["id"], ("done", "failed"), timeout=30)
+        self.assertEqual(done["state"], "failed", done)
+        self.assertIn("failed after 2 attempts", done["error"])
+        self.assertIn(f"the files folder {files} is not a directory", done["error"])
+
+    def test_slow_and_idle_clients_do_not_stall_the_server(self):
+        s, _ = self.serve("slowloris")
+        # 80 clients that send a header line every second (inside any per-read timeout) and 16 that
+        # only connect: more than the server has request threads, by far more than it had.
+        slow = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(80)]
+        idle = [socket.create_connection(("127.0.0.1", s.port)) for _ in range(16)]
+        for c in slow:
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        stop = threading.Event()
+
+        def drip():
+            while not stop.wait(1.0):
+                for c in slow:
+                    try:
+                        c.sendall(b"X-Slow: 1\r\n")
+                    except OSError:
+                        pass
+        dripper = threading.Thread(target=drip, daemon=True)
+        dripper.start()
+        try:
+            seconds = []
+            for _ in range(20):
+                started = time.monotonic()
+                reply = s.call("GET", "/healthz")
+                seconds.append(time.monotonic() - started)
+                self.assertEqual(reply.status, 200, reply)
+                time.sleep(0.5)
+            # Before, such clients kept /healthz waiting for minutes.
+            self.assertLess(max(seconds), 5, seconds)
+            # Each slow client is cut off at the request deadline (10 s), not served forever.
+            for c in slow:
+                c.settimeout(30)
+                try:
+                    while c.recv(4096):
+                        pass
+                except OSError:
+                    pass
+        finally:
+            stop.set()
+            dripper.join()
+            for c in slow + idle:
+                c.close()
+
+    def test_keep_alive_answers_are_not_held_back(self):
+        s, _ = self.serve("nodelay")
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+        seconds = []
+        for _ in range(30):
+            started = time.monotonic()
+            conn.request("GET", "/api/v1/reports", headers={"Authorization": "Bearer " + KEY_T1})
+            reply = conn.getresponse()
+            reply.read()
+            seconds.append(time.monotonic() - started)
+            self.assertEqual(reply.status, 200)
+        conn.close()
+        # With Nagle's algorithm on, every answer on a reused connection waited ~40 ms for the
+        # client's delayed ACK.
+        self.assertLess(sorted(seconds)[len(seconds) // 2], 0.025, seconds)
 
 
 class ExpiryTest(ServeTest):
