@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -16,6 +17,17 @@
 namespace strata::jobs {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Seconds with millisecond precision ("1.234"), for the log.
+std::string FormatSeconds(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", seconds);
+  return text;
+}
+
+}  // namespace
 
 void WorkerPool::Running::Stop(StopReason why) {
   std::lock_guard lock(mu);
@@ -139,17 +151,6 @@ void WorkerPool::WorkerLoop(int index, JobStore* store) {
   }
 }
 
-namespace {
-
-// The delay before retry number `attempt` (1-based): base, 2×base, 4×base, ... at most 5 minutes.
-int64_t Backoff(std::chrono::milliseconds base, int attempt) {
-  int64_t delay = base.count();
-  for (int k = 1; k < attempt && delay < 300000; ++k) delay *= 2;
-  return std::min<int64_t>(delay, 300000);
-}
-
-}  // namespace
-
 void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& worker) {
   auto run = std::make_shared<Running>();
   run->id = job.id;
@@ -166,127 +167,168 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
                            std::to_string(job.attempt) + "/" + std::to_string(job.max_attempts) + ")";
   Log(what + " started on " + worker);
 
-  Outcome outcome;
-  std::string written;  // the committed file, to delete if the fence refuses it
-  auto finish_error = [&](const Status& s) {
-    outcome.error = s.message();
-    // The files folder's failures (gone, full) may heal too: the folder is made again next time.
-    const bool transient = s.transient() || s.code() == Status::Code::kIo;
-    if (transient && job.attempt < job.max_attempts) {
-      outcome.kind = Outcome::Kind::kRetry;
-      outcome.run_after = Now() + Backoff(options_.retry_backoff, job.attempt);
-    } else {
-      outcome.kind = Outcome::Kind::kFailed;
-      if (transient) {
-        outcome.error = "failed after " + std::to_string(job.attempt) + " attempts: " + s.message();
-      }
-    }
-  };
-
-  [&] {
-    const ReportSpec* report = project_.FindReport(job.report);
-    if (report == nullptr) {
-      finish_error(Status::Config("the report '" + job.report + "' is no longer in " + project_.config_path));
-      return;
-    }
-    std::vector<ParamArg> given;
-    for (const auto& [name, value] : job.params) given.push_back(ParamArg{name, std::nullopt, value});
-    auto values = BindReportParams(*report, given);
-    if (!values.ok()) {
-      finish_error(values.status());
-      return;
-    }
-    Query query;
-    query.origin = "report " + report->name;
-    query.file = (fs::path(project_.folder) / report->sql_path).string();
-    query.sql = report->sql;
-    query.params = std::move(*values);
-
-    auto source = OpenSource(options_.database_url);
-    if (!source.ok()) {
-      finish_error(source.status());
-      return;
-    }
-    {
-      std::lock_guard lock(run->mu);
-      run->source = source->get();
-      if (run->reason != StopReason::kNone) run->source->Cancel();
-    }
-    SinkOptions sink_options;
-    sink_options.format = job.format == "csv" ? Format::kCsv : Format::kXlsx;
-    sink_options.xlsx.sheet_name = report->name;
-    const std::string name = JobFile::Name(job.id, job.attempt, sink_options.format == Format::kCsv ? "csv" : "xlsx");
-    const std::string path = (fs::path(options_.files) / name).string();
-    Result<exporting::ExportResult> result = Status::Internal("not run");
-    if (Status folder = EnsureFilesFolder(); !folder.ok()) {
-      result = folder;
-    } else {
-      auto out = FileOutput::Open(path);
-      if (!out.ok()) {
-        result = out.status();
-      } else {
-        auto sink = MakeSink(sink_options, out->get());
-        exporting::ExportOptions export_options;
-        export_options.execute.statement_timeout = report->statement_timeout.value_or(project_.statement_timeout);
-        export_options.on_progress = [&](const exporting::Progress& p) {
-          run->rows = static_cast<int64_t>(p.rows);
-          run->bytes = static_cast<int64_t>(p.bytes);
-        };
-        result = exporting::RunExport(**source, query, *sink, **out, export_options);
-        Status committed = result.ok() ? (*out)->Commit() : result.status();
-        if (!committed.ok()) {
-          (*out)->Discard();
-          result = committed;
-        } else {
-          written = path;
-        }
-      }
-    }
-    {
-      std::lock_guard lock(run->mu);
-      run->source = nullptr;
-    }
-    if (result.ok()) {
-      outcome.kind = Outcome::Kind::kDone;
-      outcome.file = name;
-      outcome.rows = static_cast<int64_t>(result->rows);
-      outcome.bytes = static_cast<int64_t>(result->bytes);
-      outcome.expires_at = Now() + options_.keep.count();
-      return;
-    }
-    outcome.rows = run->rows;
-    outcome.bytes = run->bytes;
-    StopReason reason;
-    {
-      std::lock_guard lock(run->mu);
-      reason = run->reason;
-    }
-    if (result.status().code() == Status::Code::kCancelled || reason != StopReason::kNone) {
-      switch (reason) {
-        case StopReason::kShutdown:
-          outcome.kind = Outcome::Kind::kReleased;
-          outcome.error = "the worker stopped; queued again";
-          break;
-        case StopReason::kLeaseLost:
-          outcome.kind = Outcome::Kind::kFailed;  // refused by the fence: the job is another worker's now
-          outcome.error = "lost its lease";
-          break;
-        default:
-          outcome.kind = Outcome::Kind::kCancelled;
-          outcome.error = "cancelled";
-          break;
-      }
-      return;
-    }
-    finish_error(result.status());
-  }();
-
+  const Attempt attempt = RunAttempt(job, *run);
   {
     std::lock_guard lock(mu_);
     running_.erase(job.id);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  // The store may be briefly unreachable (its server restarting): try for about a lease.
+  switch (Record(job, store, attempt.outcome, what)) {
+    case Recorded::kHeld: Report(job, attempt.outcome, seconds, what); break;
+    case Recorded::kRefused:
+      if (!attempt.written.empty()) {
+        std::error_code ec;
+        fs::remove(attempt.written, ec);
+      }
+      Log(what + ": its lease was lost; another worker owns it, nothing published");
+      break;
+    case Recorded::kUnknown:
+      // Its file, if any, stays: it is the job's if the end was recorded after all; if not, the
+      // job runs again once its lease expires and the janitor removes this attempt's file.
+      Log(what + ": cannot record how it ended (the job store does not answer); it runs again if its lease expires");
+      break;
+  }
+}
+
+// The delay before retry number `attempt` (1-based): base, 2×base, 4×base, ... at most 5 minutes.
+int64_t WorkerPool::Backoff(int attempt) const {
+  int64_t delay = options_.retry_backoff.count();
+  for (int k = 1; k < attempt && delay < 300000; ++k) delay *= 2;
+  return std::min<int64_t>(delay, 300000);
+}
+
+// An error's outcome: a retry later when it may pass and attempts are left, else a failure.
+Outcome WorkerPool::ErrorOutcome(const Job& job, const Status& s) const {
+  Outcome outcome;
+  outcome.error = s.message();
+  // The files folder's failures (gone, full) may heal too: the folder is made again next time.
+  const bool transient = s.transient() || s.code() == Status::Code::kIo;
+  if (transient && job.attempt < job.max_attempts) {
+    outcome.kind = Outcome::Kind::kRetry;
+    outcome.run_after = Now() + Backoff(job.attempt);
+  } else {
+    outcome.kind = Outcome::Kind::kFailed;
+    if (transient) outcome.error = "failed after " + std::to_string(job.attempt) + " attempts: " + s.message();
+  }
+  return outcome;
+}
+
+Result<Query> WorkerPool::QueryOf(const Job& job) const {
+  const ReportSpec* report = project_.FindReport(job.report);
+  if (report == nullptr)
+    return Status::Config("the report '" + job.report + "' is no longer in " + project_.config_path);
+  std::vector<ParamArg> given;
+  for (const auto& [name, value] : job.params) given.push_back(ParamArg{name, std::nullopt, value});
+  auto values = BindReportParams(*report, given);
+  if (!values.ok()) return values.status();
+  Query query;
+  query.origin = "report " + report->name;
+  query.file = (fs::path(project_.folder) / report->sql_path).string();
+  query.sql = report->sql;
+  query.params = std::move(*values);
+  return query;
+}
+
+// Binds the job's report, opens the database and exports to the attempt's file; the outcome says
+// how it ended (done, retry, failed, cancelled, released) and `written` names a committed file.
+WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run) {
+  Attempt attempt;
+  auto query = QueryOf(job);
+  if (!query.ok()) {
+    attempt.outcome = ErrorOutcome(job, query.status());
+    return attempt;
+  }
+  auto source = OpenSource(options_.database_url);
+  if (!source.ok()) {
+    attempt.outcome = ErrorOutcome(job, source.status());
+    return attempt;
+  }
+  {
+    std::lock_guard lock(run.mu);
+    run.source = source->get();
+    if (run.reason != StopReason::kNone) run.source->Cancel();
+  }
+  const ReportSpec& report = *project_.FindReport(job.report);
+  const Format format = job.format == "csv" ? Format::kCsv : Format::kXlsx;
+  const std::string name = JobFile::Name(job.id, job.attempt, format == Format::kCsv ? "csv" : "xlsx");
+  Result<exporting::ExportResult> result = ExportToFile(report, **source, *query, format, name, run);
+  {
+    std::lock_guard lock(run.mu);
+    run.source = nullptr;
+  }
+  if (result.ok()) {
+    attempt.written = (fs::path(options_.files) / name).string();
+    attempt.outcome.kind = Outcome::Kind::kDone;
+    attempt.outcome.file = name;
+    attempt.outcome.rows = static_cast<int64_t>(result->rows);
+    attempt.outcome.bytes = static_cast<int64_t>(result->bytes);
+    attempt.outcome.expires_at = Now() + options_.keep.count();
+    return attempt;
+  }
+  std::optional<Outcome> stopped = StoppedOutcome(run, result.status());
+  attempt.outcome = stopped ? *stopped : ErrorOutcome(job, result.status());
+  attempt.outcome.rows = run.rows;
+  attempt.outcome.bytes = run.bytes;
+  return attempt;
+}
+
+// The export into <files>/<name>, through its temporary name, committed when it succeeded.
+Result<exporting::ExportResult> WorkerPool::ExportToFile(const ReportSpec& report, Source& source, const Query& query,
+                                                         Format format, const std::string& name, Running& run) {
+  STRATA_RETURN_IF_ERROR(EnsureFilesFolder());
+  auto out = FileOutput::Open((fs::path(options_.files) / name).string());
+  if (!out.ok()) return out.status();
+  SinkOptions sink_options;
+  sink_options.format = format;
+  sink_options.xlsx.sheet_name = report.name;
+  auto sink = MakeSink(sink_options, out->get());
+  exporting::ExportOptions export_options;
+  export_options.execute.statement_timeout = report.statement_timeout.value_or(project_.statement_timeout);
+  export_options.on_progress = [&run](const exporting::Progress& p) {
+    run.rows = static_cast<int64_t>(p.rows);
+    run.bytes = static_cast<int64_t>(p.bytes);
+  };
+  auto result = exporting::RunExport(source, query, *sink, **out, export_options);
+  Status committed = result.ok() ? (*out)->Commit() : result.status();
+  if (!committed.ok()) {
+    (*out)->Discard();
+    return committed;
+  }
+  return result;
+}
+
+// The outcome of an export that was stopped (a cancel, a lost lease, a shutdown); nullopt when
+// nothing stopped it and its error is its own.
+std::optional<Outcome> WorkerPool::StoppedOutcome(Running& run, const Status& error) {
+  StopReason reason;
+  {
+    std::lock_guard lock(run.mu);
+    reason = run.reason;
+  }
+  if (error.code() != Status::Code::kCancelled && reason == StopReason::kNone) return std::nullopt;
+  Outcome outcome;
+  switch (reason) {
+    case StopReason::kShutdown:
+      outcome.kind = Outcome::Kind::kReleased;
+      outcome.error = "the worker stopped; queued again";
+      break;
+    case StopReason::kLeaseLost:
+      outcome.kind = Outcome::Kind::kFailed;  // refused by the fence: the job is another worker's now
+      outcome.error = "lost its lease";
+      break;
+    default:
+      outcome.kind = Outcome::Kind::kCancelled;
+      outcome.error = "cancelled";
+      break;
+  }
+  return outcome;
+}
+
+// Finish() in the store, tried for about a lease when the store does not answer (its server
+// restarting). A refusal is checked against the job: an earlier try may have committed although
+// its answer was lost (the connection broke during the COMMIT), and then the end is recorded.
+WorkerPool::Recorded WorkerPool::Record(const Job& job, JobStore& store, const Outcome& outcome,
+                                        const std::string& what) {
   Result<bool> held = Status::Internal("not finished");
   for (int tries = 0; tries < 10; ++tries) {
     held = store.Finish(job.id, job.attempt, outcome, Now());
@@ -294,28 +336,27 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
     Log(what + ": cannot record its end yet: " + held.status().message());
     std::this_thread::sleep_for(options_.lease / 10);  // not Sleep(): a shutdown must not skip this
   }
-  if (held.ok() && !*held) {
-    // An earlier try may have committed although its answer was lost (the connection broke during
-    // the COMMIT): then the job already says what this attempt did, and its file is the job's.
-    auto now = store.Get(job.id);
-    if (now.ok() && *now && (*now)->attempt == job.attempt && (*now)->state != JobState::kRunning &&
-        (outcome.kind != Outcome::Kind::kDone || (*now)->file == outcome.file)) {
-      held = true;
-    }
+  if (!held.ok()) return Recorded::kUnknown;
+  if (*held) return Recorded::kHeld;
+  Result<std::optional<Job>> now = Status::Internal("not read");
+  for (int tries = 0; tries < 10; ++tries) {
+    now = store.Get(job.id);
+    if (now.ok()) break;
+    std::this_thread::sleep_for(options_.lease / 10);
   }
-  if (!held.ok() || !*held) {
-    if (!written.empty()) {
-      std::error_code ec;
-      fs::remove(written, ec);
-    }
-    Log(what + ": its lease was lost; another worker owns it, nothing published");
-    return;
-  }
+  if (!now.ok()) return Recorded::kUnknown;
+  const bool recorded = *now && (*now)->attempt == job.attempt && (*now)->state != JobState::kRunning &&
+                        (outcome.kind != Outcome::Kind::kDone || (*now)->file == outcome.file);
+  return recorded ? Recorded::kHeld : Recorded::kRefused;
+}
+
+// The metrics and the log line of a recorded end.
+void WorkerPool::Report(const Job& job, const Outcome& outcome, double seconds, const std::string& what) {
   switch (outcome.kind) {
     case Outcome::Kind::kDone:
       metrics_->Finished(job.report, seconds, static_cast<uint64_t>(outcome.rows),
                          static_cast<uint64_t>(outcome.bytes));
-      Log(what + " done: " + std::to_string(outcome.rows) + " rows in " + std::to_string(seconds) + " s");
+      Log(what + " done: " + std::to_string(outcome.rows) + " rows in " + FormatSeconds(seconds) + " s");
       break;
     case Outcome::Kind::kRetry:
       metrics_->Retried(job.report);

@@ -31,9 +31,11 @@
 #include <vector>
 
 #include "common/status.h"
+#include "export/exporter.h"
 #include "jobs/job_store.h"
 #include "jobs/run_metrics.h"
 #include "report/project.h"
+#include "sink/sink.h"
 #include "source/source.h"
 
 namespace strata::jobs {
@@ -87,8 +89,24 @@ class WorkerPool {
     void Stop(StopReason why);
   };
 
+  // What an attempt did, and the file it committed (to delete if the store refuses its end).
+  struct Attempt {
+    Outcome outcome;
+    std::string written;
+  };
+  enum class Recorded { kHeld, kRefused, kUnknown };  // the store took the end, refused it, or did not answer
+
   void WorkerLoop(int index, JobStore* store);
   void RunJob(const Job& job, JobStore& store, const std::string& worker);
+  Attempt RunAttempt(const Job& job, Running& run);
+  Result<Query> QueryOf(const Job& job) const;
+  Result<exporting::ExportResult> ExportToFile(const ReportSpec& report, Source& source, const Query& query,
+                                               Format format, const std::string& name, Running& run);
+  Outcome ErrorOutcome(const Job& job, const Status& s) const;
+  static std::optional<Outcome> StoppedOutcome(Running& run, const Status& error);
+  int64_t Backoff(int attempt) const;
+  Recorded Record(const Job& job, JobStore& store, const Outcome& outcome, const std::string& what);
+  void Report(const Job& job, const Outcome& outcome, double seconds, const std::string& what);
   void HeartbeatLoop(JobStore* store);
   void ListenLoop(JobStore* store);
   void JanitorLoop(JobStore* store);
