@@ -64,7 +64,7 @@ Status WorkerPool::Start() {
   // One store per worker, one for the heartbeats, one to listen, one for the janitor.
   const int needed = options_.workers + 3;
   for (int k = 0; k < needed; ++k) {
-    auto store = ConnectJobStore(options_.jobs_url);
+    auto store = options_.connect(options_.jobs_url);
     if (!store.ok()) return store.status();
     stores_.push_back(std::move(*store));
   }

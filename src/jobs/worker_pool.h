@@ -56,6 +56,8 @@ struct WorkerOptions {
   std::chrono::milliseconds sweep{60000};       // how often the janitor runs
   std::function<int64_t()> now_ms = NowMillis;  // the clock (tests pass their own)
   std::function<void(const std::string&)> log;  // one line per event; nothing when empty
+  // How each thread gets its connection to the store (tests wrap it to inject faults).
+  std::function<Result<std::unique_ptr<JobStore>>(const std::string&)> connect = ConnectJobStore;
 };
 
 class WorkerPool {
