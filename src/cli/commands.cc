@@ -38,6 +38,9 @@ int Main(int argc, char** argv) {
                        "csv: keep text beginning with = + - @ as it is (default: prefix it with ')");
   export_cmd->add_flag("-q,--quiet", ex.quiet, "No progress line and no summary");
   export_cmd->add_option("--pg-fetch", ex.pg_fetch, "PostgreSQL row streaming: single-row (default) or cursor");
+  export_cmd->add_option("--pg-format", ex.pg_format,
+                         "PostgreSQL result format in single-row mode: binary (default, when every column's type "
+                         "has a decoder) or text");
   export_cmd
       ->add_option("--sheet-rows", ex.sheet_rows,
                    "xlsx: data rows per sheet before the next one (default and "

@@ -35,6 +35,7 @@ struct ExportArgs {
   std::string format;
   std::string timeout;
   std::string pg_fetch = "single-row";
+  std::string pg_format = "binary";
   int compression = 1;
   uint64_t sheet_rows = 1048575;
   bool bom = false;

@@ -162,6 +162,10 @@ int RunExport(const ExportArgs& args) {
   } else {
     return Fail(Status::Usage("--pg-fetch takes cursor or single-row"));
   }
+  if (args.pg_format != "binary" && args.pg_format != "text") {
+    return Fail(Status::Usage("--pg-format takes binary or text"));
+  }
+  options.execute.pg_binary = args.pg_format == "binary";
 
   auto source = OpenSource(url);
   if (!source.ok()) {

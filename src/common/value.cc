@@ -142,17 +142,33 @@ std::optional<int64_t> ParseTimestamp(std::string_view s, bool allow_zone) {
   return total - sign * (int64_t{oh} * 3600 + om * 60 + os) * kMicrosPerSecond;
 }
 
+namespace {
+
+// Writes value as exactly `width` decimal digits (REQUIRES: 0 <= value < 10^width).
+char* Digits(char* out, int64_t value, int width) {
+  for (int k = width - 1; k >= 0; --k) {
+    out[k] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
+}
+
+}  // namespace
+
+// By hand, not snprintf: an export of dates and timestamps spent a fifth of its time in printf.
 size_t FormatDateTo(int64_t days, char* out) {
   int64_t y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  int n;
-  if (y >= 0 && y <= 9999) {
-    n = std::snprintf(out, 40, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
-  } else {
-    n = std::snprintf(out, 40, "%+05lld-%02u-%02u", static_cast<long long>(y), m, d);
+  if (y < 0 || y > 9999) {
+    return static_cast<size_t>(std::snprintf(out, 40, "%+05lld-%02u-%02u", static_cast<long long>(y), m, d));
   }
-  return static_cast<size_t>(n);
+  char* p = Digits(out, y, 4);
+  *p++ = '-';
+  p = Digits(p, m, 2);
+  *p++ = '-';
+  p = Digits(p, d, 2);
+  return static_cast<size_t>(p - out);
 }
 
 size_t FormatTimestampTo(int64_t micros, char* out) {
@@ -162,20 +178,25 @@ size_t FormatTimestampTo(int64_t micros, char* out) {
     rest += kMicrosPerDay;
     --days;
   }
-  size_t n = FormatDateTo(days, out);
+  char* p = out + FormatDateTo(days, out);
   const int64_t secs = rest / kMicrosPerSecond;
-  const int64_t frac = rest % kMicrosPerSecond;
-  n += static_cast<size_t>(std::snprintf(out + n, 40 - n, " %02d:%02d:%02d", static_cast<int>(secs / 3600),
-                                         static_cast<int>(secs / 60 % 60), static_cast<int>(secs % 60)));
+  int64_t frac = rest % kMicrosPerSecond;
+  *p++ = ' ';
+  p = Digits(p, secs / 3600, 2);
+  *p++ = ':';
+  p = Digits(p, secs / 60 % 60, 2);
+  *p++ = ':';
+  p = Digits(p, secs % 60, 2);
   if (frac != 0) {
-    char digits[8];
-    std::snprintf(digits, sizeof digits, "%06d", static_cast<int>(frac));
     int len = 6;
-    while (len > 0 && digits[len - 1] == '0') --len;
-    out[n++] = '.';
-    for (int k = 0; k < len; ++k) out[n++] = digits[k];
+    while (frac % 10 == 0) {
+      frac /= 10;
+      --len;
+    }
+    *p++ = '.';
+    p = Digits(p, frac, len);
   }
-  return n;
+  return static_cast<size_t>(p - out);
 }
 
 std::string FormatDate(int64_t days) {

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "source/db_handles.h"
+#include "source/pg_binary.h"
 
 namespace strata {
 
@@ -125,6 +126,8 @@ class PostgresCursor : public Cursor {
   Status Next(Batch* batch) override;
 
   ResultPtr first_;  // single-row mode: the first row, read by Execute to learn the columns
+  // Single-row mode in the binary format: each column's type OID, for its decoder.
+  std::vector<Oid> binary_oids_;
 
  private:
   Status NextFromCursor(Batch* batch);
@@ -236,6 +239,27 @@ class PostgresSource : public Source {
     return name;
   }
 
+  // The unnamed statement for the SQL text: parsed now, planned when executed with its values.
+  Result<std::string> PrepareUnnamed(const Query& query, const std::string& sql, const std::vector<Oid>& types) {
+    ResultPtr r(PQprepare(conn_.get(), "", sql.c_str(), static_cast<int>(types.size()), types.data()));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return ErrorOf(r.get(), query.origin, &query);
+    return std::string();
+  }
+
+  // The type OIDs of the prepared statement's columns when all can be read in binary (and the
+  // options allow it); empty for the text format.
+  Result<std::vector<Oid>> BinaryColumns(const Query& query, const std::string& name, const ExecuteOptions& options) {
+    std::vector<Oid> oids;
+    if (!options.pg_binary) return oids;
+    ResultPtr d(PQdescribePrepared(conn_.get(), name.c_str()));
+    if (PQresultStatus(d.get()) != PGRES_COMMAND_OK) return ErrorOf(d.get(), query.origin, nullptr);
+    for (int c = 0; c < PQnfields(d.get()); ++c) {
+      if (!pg::HasBinaryDecoder(PQftype(d.get(), c))) return std::vector<Oid>();
+      oids.push_back(PQftype(d.get(), c));
+    }
+    return oids;
+  }
+
   std::map<std::string, std::string> prepared_;  // SQL text -> prepared statement name
   std::string sql_prefix_;  // what was sent before the report's SQL ("DECLARE ... FOR "), for positions
   std::chrono::milliseconds timeout_{0};
@@ -256,10 +280,15 @@ PostgresCursor::~PostgresCursor() {
 
 void PostgresCursor::AddRows(Batch* batch, const PGresult* r, int first, int count) {
   const int n = static_cast<int>(columns_.size());
+  const bool binary = !binary_oids_.empty();
   for (int row = first; row < first + count; ++row) {
     for (int c = 0; c < n; ++c) {
       if (PQgetisnull(r, row, c)) {
         batch->AddNull();
+      } else if (binary) {
+        pg::AddBinaryValue(batch, binary_oids_[static_cast<size_t>(c)],
+                           std::string_view(PQgetvalue(r, row, c), static_cast<size_t>(PQgetlength(r, row, c))),
+                           &scratch_);
       } else {
         AddValue(batch, columns_[static_cast<size_t>(c)].type,
                  std::string_view(PQgetvalue(r, row, c), static_cast<size_t>(PQgetlength(r, row, c))), &scratch_);
@@ -365,16 +394,14 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
     describe(d.get());
   } else {
     sql_prefix_.clear();
-    std::string name;
-    if (options.prepared) {
-      auto prepared = Prepare(query, sql, types);
-      if (!prepared.ok()) return fail(prepared.status());
-      name = *prepared;
-    }
-    const int sent =
-        options.prepared
-            ? PQsendQueryPrepared(conn_.get(), name.c_str(), nparams, values.data(), nullptr, nullptr, 0)
-            : PQsendQueryParams(conn_.get(), sql.c_str(), nparams, types.data(), values.data(), nullptr, nullptr, 0);
+    // The statement is prepared (named, or unnamed: planned at each execution with its values, as
+    // PQsendQueryParams would) and described first, so that its columns' types choose the format.
+    auto name = options.prepared ? Prepare(query, sql, types) : PrepareUnnamed(query, sql, types);
+    if (!name.ok()) return fail(name.status());
+    auto binary_oids = BinaryColumns(query, *name, options);
+    if (!binary_oids.ok()) return fail(binary_oids.status());
+    const int format = binary_oids->empty() ? 0 : 1;
+    const int sent = PQsendQueryPrepared(conn_.get(), name->c_str(), nparams, values.data(), nullptr, nullptr, format);
     if (!sent || !PQsetSingleRowMode(conn_.get())) {
       return fail(ErrorOf(nullptr, query.origin, &query));
     }
@@ -394,6 +421,7 @@ Result<std::unique_ptr<Cursor>> PostgresSource::Execute(const Query& query, cons
       return fail(Status::Database(query.origin + ": the statement returns no columns"));
     }
     auto cursor = std::make_unique<PostgresCursor>(this, std::move(columns), options, query.origin);
+    cursor->binary_oids_ = std::move(*binary_oids);
     if (st == PGRES_SINGLE_TUPLE) cursor->first_ = std::move(d);
     return std::unique_ptr<Cursor>(std::move(cursor));
   }

@@ -52,6 +52,9 @@ struct ExecuteOptions {
   size_t batch_rows = 4096;       // rows per Batch at most
   size_t batch_bytes = 4u << 20;  // text bytes per Batch at most (the row that crosses it is kept)
   PgFetch pg_fetch = PgFetch::kSingleRow;
+  // PostgreSQL, single-row mode: ask for the binary result format when every column's type has a
+  // decoder (pg_binary.h); the cells are the same as from the text format. False: always text.
+  bool pg_binary = true;
 };
 
 enum class Dialect { kSqlite, kPostgres };
