@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 
 #include "export/exporter.h"
 #include "jobs/job_files.h"
@@ -345,9 +346,20 @@ WorkerPool::Recorded WorkerPool::Record(const Job& job, JobStore& store, const O
     std::this_thread::sleep_for(options_.lease / 10);
   }
   if (!now.ok()) return Recorded::kUnknown;
-  const bool recorded = *now && (*now)->attempt == job.attempt && (*now)->state != JobState::kRunning &&
-                        (outcome.kind != Outcome::Kind::kDone || (*now)->file == outcome.file);
-  return recorded ? Recorded::kHeld : Recorded::kRefused;
+  return *now && (*now)->attempt == job.attempt && Shows(**now, outcome) ? Recorded::kHeld : Recorded::kRefused;
+}
+
+// Whether the job is as Finish(outcome) leaves it (a cancel asked for meanwhile turns a retry or a
+// release into a cancel).
+bool WorkerPool::Shows(const Job& job, const Outcome& outcome) {
+  switch (outcome.kind) {
+    case Outcome::Kind::kDone: return job.state == JobState::kDone && job.file == outcome.file;
+    case Outcome::Kind::kFailed: return job.state == JobState::kFailed;
+    case Outcome::Kind::kCancelled: return job.state == JobState::kCancelled;
+    case Outcome::Kind::kRetry:
+    case Outcome::Kind::kReleased: return job.state == JobState::kQueued || job.state == JobState::kCancelled;
+  }
+  return false;
 }
 
 // The metrics and the log line of a recorded end.
@@ -430,15 +442,23 @@ void WorkerPool::Sweep(JobStore& store) {
 // their job, as the store has it now, no longer wants (JobFile::Wanted). No age is needed: a file
 // an attempt may still write or publish is wanted until that attempt has ended.
 void WorkerPool::SweepLeftovers(JobStore& store) {
+  // The done jobs' files, in one query: only the other names need their job read.
+  auto live = store.LiveFiles();
+  if (!live.ok()) return;
+  const std::set<std::string> published(live->begin(), live->end());
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(options_.files, ec)) {
-    const std::string name = entry.path().filename().string();
+  fs::directory_iterator entries(options_.files, ec);
+  for (; !ec && entries != fs::directory_iterator(); entries.increment(ec)) {
+    const std::string name = entries->path().filename().string();
     const std::optional<JobFile> file = JobFile::Parse(name);
-    if (!file || !entry.is_regular_file(ec)) continue;
+    if (!file || published.count(name) != 0) continue;
+    std::error_code kind;
+    if (!entries->is_regular_file(kind)) continue;
     auto job = store.Get(file->id);
     if (!job.ok()) return;
     if (file->Wanted(*job)) continue;
-    if (fs::remove(entry.path(), ec)) Log("removed the left-over file " + name);
+    std::error_code removed;
+    if (fs::remove(entries->path(), removed)) Log("removed the left-over file " + name);
   }
 }
 

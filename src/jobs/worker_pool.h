@@ -108,6 +108,7 @@ class WorkerPool {
   static std::optional<Outcome> StoppedOutcome(Running& run, const Status& error);
   int64_t Backoff(int attempt) const;
   Recorded Record(const Job& job, JobStore& store, const Outcome& outcome, const std::string& what);
+  static bool Shows(const Job& job, const Outcome& outcome);
   void Report(const Job& job, const Outcome& outcome, double seconds, const std::string& what);
   void HeartbeatLoop(JobStore* store);
   void ListenLoop(JobStore* store);

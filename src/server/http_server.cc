@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -135,7 +136,13 @@ class GrowingPool : public httplib::TaskQueue {
     std::unique_lock lock(mu_);
     queue_.push_back(std::move(fn));
     if (idle_ < queue_.size() && threads_.size() < max_) {
-      threads_.emplace_back([this] { Work(); });
+      try {
+        threads_.emplace_back([this] { Work(); });
+      } catch (const std::system_error&) {
+        // The system will not make another thread now: the connection waits for a free one (with
+        // none at all, nothing could serve it: that is fatal, as it would be for the library).
+        if (threads_.empty()) throw;
+      }
     }
     lock.unlock();
     ready_.notify_one();
@@ -182,6 +189,9 @@ class GrowingPool : public httplib::TaskQueue {
 HttpServer::HttpServer(HttpLimits limits) : limits_(limits) {
   const auto threads = static_cast<size_t>(std::max(1, limits_.threads));
   new_task_queue = [threads] { return new GrowingPool(threads); };
+  // What the library's Keep-Alive header announces: the limits this server keeps.
+  keep_alive_max_count_ = limits_.keep_alive_max;
+  keep_alive_timeout_sec_ = std::max<time_t>(1, static_cast<time_t>(limits_.idle.count() / 1000));
 }
 
 bool HttpServer::RaiseBacklog() {

@@ -55,7 +55,8 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_GT(port_, 0);
     ASSERT_TRUE(server_->RaiseBacklog());
     thread_ = std::thread([this] { server_->listen_after_bind(); });
-    for (int k = 0; k < 500 && !server_->is_running(); ++k) std::this_thread::sleep_for(10ms);
+    for (int k = 0; k < 3000 && !server_->is_running(); ++k) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(server_->is_running());
   }
   void TearDown() override {
     if (server_) server_->stop();
@@ -133,6 +134,24 @@ TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnectionWithBodies) {
     ASSERT_TRUE(health);
     EXPECT_EQ(health->body, "ok");
   }
+  // On one socket (the client above would reconnect silently): three requests, three answers, and
+  // the connection still open after them.
+  const int sock = Connect(port_);
+  ASSERT_GE(sock, 0);
+  std::string answers;
+  for (int k = 0; k < 3; ++k) {
+    const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(send(sock, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    char buffer[4096];
+    size_t seen = answers.size();
+    while (answers.find("\r\n\r\nok", seen == 0 ? 0 : seen) == std::string::npos) {
+      const ssize_t n = recv(sock, buffer, sizeof buffer, 0);
+      ASSERT_GT(n, 0) << "the server closed a kept-alive connection after " << k << " answers";
+      answers.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  EXPECT_FALSE(ClosedByServer(sock, 200ms));
+  close(sock);
 }
 
 }  // namespace

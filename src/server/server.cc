@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -29,14 +30,22 @@ namespace {
 
 constexpr const char* kJson = "application/json";
 
-// Job stores for the request threads: one per thread at a time, reused.
+// Job stores for the request threads: one per request at a time, reused. At most kMaxOpen are
+// open (request threads are many; the store's connections must stay few: PostgreSQL's
+// max_connections is shared with every other process), and at most kMaxIdle stay open unused. A
+// request that finds them all busy waits up to kWait, then is answered 503.
 class StorePool {
  public:
+  static constexpr size_t kMaxOpen = 16;
+  static constexpr size_t kMaxIdle = 4;
+  static constexpr std::chrono::seconds kWait{10};
+
   explicit StorePool(std::string url) : url_(std::move(url)) {}
   class Lease {
    public:
     Lease(StorePool* pool, std::unique_ptr<jobs::JobStore> store) : pool_(pool), store_(std::move(store)) {}
-    Lease(Lease&&) = default;
+    Lease(Lease&& other) noexcept : pool_(other.pool_), store_(std::move(other.store_)) {}
+    Lease& operator=(Lease&&) = delete;
     ~Lease() {
       if (store_) pool_->Return(std::move(store_));
     }
@@ -49,26 +58,50 @@ class StorePool {
   };
   Result<Lease> Acquire() {
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
+      if (!freed_.wait_for(lock, kWait, [&] { return !idle_.empty() || open_ < kMaxOpen; })) {
+        return Status::TransientDatabase("every connection to the job store is busy; try again");
+      }
       if (!idle_.empty()) {
         auto store = std::move(idle_.back());
         idle_.pop_back();
         return Lease(this, std::move(store));
       }
+      ++open_;
     }
     auto store = jobs::ConnectJobStore(url_);
-    if (!store.ok()) return store.status();
+    if (!store.ok()) {
+      Closed();
+      return store.status();
+    }
     return Lease(this, std::move(*store));
   }
 
  private:
   void Return(std::unique_ptr<jobs::JobStore> store) {
-    std::lock_guard lock(mu_);
-    idle_.push_back(std::move(store));
+    {
+      std::lock_guard lock(mu_);
+      if (idle_.size() < kMaxIdle) {
+        idle_.push_back(std::move(store));
+        freed_.notify_one();
+        return;
+      }
+    }
+    store.reset();  // closes the connection, outside the lock
+    Closed();
+  }
+  void Closed() {
+    {
+      std::lock_guard lock(mu_);
+      --open_;
+    }
+    freed_.notify_one();
   }
   std::string url_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<jobs::JobStore>> idle_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<jobs::JobStore>> idle_;  // guarded by mu_
+  size_t open_ = 0;                                    // idle and leased; guarded by mu_
 };
 
 void SendError(httplib::Response& res, int status, const std::string& message, const std::string& field = "") {

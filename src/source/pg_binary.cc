@@ -263,7 +263,8 @@ void AddBinaryValue(Batch* batch, uint32_t oid, std::string_view b, std::string*
     case kUuid: return AddUuid(batch, b);
     case kJsonb:
       // A version byte (1), then the document's text.
-      return batch->AddText(Type::kText, b.empty() ? b : b.substr(1));
+      if (b.empty() || b[0] != 1) return batch->AddText(Type::kText, "(a jsonb value of an unknown version)");
+      return batch->AddText(Type::kText, b.substr(1));
     default: return batch->AddText(Type::kText, b);  // text, varchar, bpchar, name, json, unknown
   }
 }

@@ -521,11 +521,18 @@ std::string OneLineMessage(const char* message) {
 }
 
 bool IsTransientSqlstate(const char* sqlstate) {
-  if (sqlstate == nullptr || std::strlen(sqlstate) != 5) return false;
-  const std::string code(sqlstate);
-  const std::string cls = code.substr(0, 2);
-  if (cls == "08" || cls == "53" || cls == "58") return true;
-  return code == "57P01" || code == "57P02" || code == "57P03" || code == "40001" || code == "40P01" || code == "55P03";
+  if (sqlstate == nullptr) return false;
+  static const char* const kTransient[] = {
+      "08000", "08001", "08003", "08004", "08006", "08007",  // connection exceptions (not 08P01, a protocol bug)
+      "53000", "53100", "53200", "53300",                    // resources (not 53400, a configured limit)
+      "57P01", "57P02", "57P03",                             // the server shutting down, crashed, starting
+      "40001", "40P01", "55P03",                             // serialization, deadlock, lock not available
+      "58030",                                               // an I/O error
+  };
+  for (const char* code : kTransient) {
+    if (std::strcmp(sqlstate, code) == 0) return true;
+  }
+  return false;
 }
 
 namespace {
@@ -535,10 +542,11 @@ namespace {
 // answer later; a wrong password, user or database name will not.
 Status ConnectError(PGconn* conn, const std::string& description) {
   const std::string message = "cannot connect to " + description + ": " + Trim(PQerrorMessage(conn));
-  const bool lasting = PQconnectionNeedsPassword(conn) || message.find("authentication failed") != std::string::npos ||
-                       message.find("does not exist") != std::string::npos ||
-                       message.find("no pg_hba.conf entry") != std::string::npos ||
-                       message.find("invalid ") != std::string::npos;
+  bool lasting = PQconnectionNeedsPassword(conn);
+  for (const char* words :
+       {"authentication failed", "does not exist", "pg_hba.conf", "SSL", "permission denied", "invalid "}) {
+    lasting = lasting || message.find(words) != std::string::npos;
+  }
   return lasting ? Status::Database(message) : Status::TransientDatabase(message);
 }
 

@@ -232,8 +232,8 @@ TEST(PostgresErrorTest, OnlyFailuresThatMayPassAreTransient) {
                            "40001", "40P01", "55P03", "58030"}) {
     EXPECT_TRUE(IsTransientSqlstate(code)) << code;
   }
-  for (const char* code :
-       {"42601", "42P01", "42703", "42501", "22012", "22P02", "23505", "XX000", "57014", "0800", "", "080000"}) {
+  for (const char* code : {"42601", "42P01", "42703", "42501", "22012", "22P02", "23505", "XX000", "57014", "0800", "",
+                           "080000", "53400", "08P01", "58P01"}) {
     EXPECT_FALSE(IsTransientSqlstate(code)) << code;
   }
   EXPECT_FALSE(IsTransientSqlstate(nullptr));

@@ -1085,13 +1085,18 @@ class HardeningTest(ServeTest):
             # Before, such clients kept /healthz waiting for minutes.
             self.assertLess(max(seconds), 5, seconds)
             # Each slow client is cut off at the request deadline (10 s), not served forever.
+            cut = 0
             for c in slow:
                 c.settimeout(30)
                 try:
                     while c.recv(4096):
                         pass
+                    cut += 1  # the server closed it
+                except ConnectionResetError:
+                    cut += 1
                 except OSError:
-                    pass
+                    pass  # still open after 30 s more
+            self.assertEqual(cut, len(slow))
         finally:
             stop.set()
             dripper.join()
@@ -1112,7 +1117,7 @@ class HardeningTest(ServeTest):
         conn.close()
         # With Nagle's algorithm on, every answer on a reused connection waited ~40 ms for the
         # client's delayed ACK.
-        self.assertLess(sorted(seconds)[len(seconds) // 2], 0.025, seconds)
+        self.assertLess(sorted(seconds)[len(seconds) // 2], 0.03, seconds)
 
 
 class ExpiryTest(ServeTest):
