@@ -1,5 +1,5 @@
-// The strata command line: one subcommand per verb, thin over the library. This is the only place
-// that turns a Status into an exit code and a message.
+// The strata command line: one subcommand per verb, thin over the library. A Status becomes an exit
+// code and a message in one place: cli_support.cc (ExitCode, Fail).
 #pragma once
 
 #include <cstdint>
@@ -9,7 +9,7 @@
 
 namespace strata::cli {
 
-// Exit codes (documented in docs/cli.md).
+// Exit codes (documented in docs/guide.md, "Exit codes").
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;   // I/O or an internal error
 constexpr int kExitUsage = 2;     // bad flags, parameters, or project configuration

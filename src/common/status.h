@@ -3,7 +3,7 @@
 // A Status is either ok or carries a Code and a message. The message names *where* the problem is
 // (file:line:column for config and SQL, the table or tenant for a query, the byte offset of a broken
 // stream) so that the CLI can print it as one line. The CLI maps codes to exit codes in one place
-// (cli/commands.cc); library code never exits.
+// (cli/cli_support.cc); library code never exits.
 #pragma once
 
 #include <string>
