@@ -89,7 +89,8 @@ struct RowDiff {
   int64_t only_in_candidate = 0;
   std::vector<std::vector<std::string>> base_rows;  // the first few of each, as text
   std::vector<std::vector<std::string>> candidate_rows;
-  bool order_only = false;              // the same rows in another order (both versions have a top-level ORDER BY)
+  bool ordered = false;                 // both versions have a top-level ORDER BY: compared as sequences
+  bool order_only = false;              // the same rows in another order (ordered)
   int64_t first_order_difference = -1;  // 0-based row index where the order first differs
 };
 

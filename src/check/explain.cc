@@ -76,9 +76,10 @@ std::string ExplainTenant(const TenantResult& t, const CheckSettings& settings, 
       }
       return who + ", the candidate returns different rows: " + std::to_string(d.only_in_base) + " of the base's " +
              std::to_string(t.base.rows) + " rows are missing from it and " + std::to_string(d.only_in_candidate) +
-             " of its " + std::to_string(t.candidate.rows) +
-             " rows are not in the base (compared as multisets; numbers by value, floating point to 12 digits). "
-             "The first of each are shown.";
+             " of its " + std::to_string(t.candidate.rows) + " rows are not in the base (" +
+             (d.ordered ? "compared in order, as both versions order their rows; "
+                        : "compared as multisets, as the order is not part of the result; ") +
+             "numbers by value, floating point to 12 digits). The first of each are shown.";
     }
     case Verdict::kTimeout:
       return who + ", the candidate did not finish within its timeout of " + Ms(t.candidate.timeout_ms) +

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "check/render_chart.h"
+#include "check/runner.h"
 #include "common/text.h"
 
 namespace strata::check {
@@ -225,6 +226,34 @@ std::string_view Svg(std::string_view html, size_t nth) {
   size_t start = 0;
   for (size_t i = 0; i <= nth; ++i) start = html.find("<svg", i == 0 ? 0 : start + 1);
   return html.substr(start, html.find("</svg>", start) + 6 - start);
+}
+
+TEST(RenderTextTest, SaysWhereTheTenantsCameFromInGoodEnglish) {
+  const std::string text = RenderText(Sample());
+  EXPECT_NE(text.find("(4 tenants: 1 named with --tenants, 3 picked from profile of orders, members)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("(2 tenants from tenants.sql)"), std::string::npos) << text;
+  CheckResult one = Sample();
+  one.reports.resize(1);
+  one.reports[0].tenants.resize(1);
+  EXPECT_NE(RenderText(one).find("(1 tenant from profile of orders, members)"), std::string::npos);
+  one.reports[0].tenants[0].tenant.why = {"named with --tenants"};
+  EXPECT_NE(RenderText(one).find("(1 tenant named with --tenants)"), std::string::npos) << RenderText(one);
+}
+
+TEST(ExplainTenantTest, SaysHowRowsWereComparedOrderedOrNot) {
+  TenantResult t = Tenant("7", {10, 1}, Verdict::kDifferentResults, 1, 1);
+  RowDiff diff;
+  diff.only_in_base = 1;
+  diff.only_in_candidate = 1;
+  t.diff = diff;
+  const std::string unordered = ExplainTenant(t, CheckSettings{}, "admin_id");
+  EXPECT_NE(unordered.find("compared as multisets"), std::string::npos) << unordered;
+  t.diff->ordered = true;
+  const std::string ordered = ExplainTenant(t, CheckSettings{}, "admin_id");
+  EXPECT_NE(ordered.find("compared in order"), std::string::npos) << ordered;
+  EXPECT_EQ(ordered.find("multisets"), std::string::npos) << ordered;
 }
 
 TEST(RenderHtmlTest, ShowsVerdictsAndEscapesEverythingFromTheData) {

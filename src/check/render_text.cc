@@ -77,13 +77,31 @@ std::string Coverage(const ReportResult& r) {
   return out;
 }
 
+namespace {
+
+// "3 tenants: 1 named with --tenants, 2 picked from the project's tenant query (...)".
+std::string TenantsLine(const ReportResult& r) {
+  size_t named = 0;
+  for (const TenantResult& t : r.tenants) {
+    for (const std::string& why : t.tenant.why) named += why.rfind("named with --tenants", 0) == 0 ? 1 : 0;
+  }
+  const size_t n = r.tenants.size();
+  std::string line = std::to_string(n) + (n == 1 ? " tenant" : " tenants");
+  const std::string from = Cell(r.tenants_from, 60);
+  if (named == 0) return line + " from " + from;
+  if (named == n) return line + " named with --tenants";
+  return line + ": " + std::to_string(named) + " named with --tenants, " + std::to_string(n - named) + " picked from " +
+         from;
+}
+
+}  // namespace
+
 std::string RenderText(const CheckResult& result) {
   std::string out;
   for (const ReportResult& r : result.reports) {
     out += "\n" + r.report;
     if (!r.base_report.empty()) out += " against " + r.base_report;
-    out += ": " + std::string(r.verdict == Verdict::kPass ? "PASS" : "FAIL") + "  (" +
-           std::to_string(r.tenants.size()) + " tenants from " + Cell(r.tenants_from, 60) + ")\n";
+    out += ": " + std::string(r.verdict == Verdict::kPass ? "PASS" : "FAIL") + "  (" + TenantsLine(r) + ")\n";
     const std::vector<std::string> head = {"tenant",   "why picked", "rows", "base ms",
                                            "cand. ms", "ratio",      "plan", "verdict"};
     std::vector<std::vector<std::string>> rows;

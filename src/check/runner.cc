@@ -150,6 +150,7 @@ Status CompareRows(TenantCheck& c) {
   RowDiff diff;
   diff.only_in_base = cmp.only_in_base;
   diff.only_in_candidate = cmp.only_in_candidate;
+  diff.ordered = ordered;
   diff.order_only = cmp.order_only;
   diff.first_order_difference = cmp.first_order_difference;
   if (!cmp.order_only) {

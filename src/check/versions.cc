@@ -56,12 +56,12 @@ std::string FirstLine(std::string s) {
   return s;
 }
 
+// The same parameters, in whatever order each version declares them.
 bool SameParams(const ReportSpec& a, const ReportSpec& b) {
   if (a.params.size() != b.params.size()) return false;
-  for (size_t k = 0; k < a.params.size(); ++k) {
-    if (a.params[k].name != b.params[k].name || a.params[k].type != b.params[k].type ||
-        a.params[k].default_value != b.params[k].default_value)
-      return false;
+  for (const ParamSpec& p : a.params) {
+    const ParamSpec* q = b.FindParam(p.name);
+    if (q == nullptr || q->type != p.type || q->default_value != p.default_value) return false;
   }
   return true;
 }

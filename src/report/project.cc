@@ -38,6 +38,19 @@ const ParamSpec* Project::TenantSpec() const {
 
 namespace {
 
+// Puts parameters in the order strata.toml declares them (users see them in that order: `strata
+// reports`, the web page), by the position of each key.
+void SortAsDeclared(std::vector<ParamSpec>* params, const std::vector<toml::source_position>& at) {
+  std::vector<size_t> order(params->size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return at[a].line != at[b].line ? at[a].line < at[b].line : at[a].column < at[b].column;
+  });
+  std::vector<ParamSpec> sorted;
+  for (size_t k : order) sorted.push_back(std::move((*params)[k]));
+  *params = std::move(sorted);
+}
+
 // Reads strata.toml's tables and turns every problem into a message naming file:line:column.
 class Loader {
  public:
@@ -159,6 +172,7 @@ Status Loader::Tenant(const toml::table& t) {
 }
 
 Status Loader::Params(ReportSpec* report, const toml::table& t) {
+  std::vector<toml::source_position> declared_at;  // the TOML table iterates by name
   for (auto&& [key, node] : t) {
     const std::string what = "parameter '" + std::string(key.str()) + "' of report '" + report->name + "'";
     auto spec_table = Table(node, what + " (write it as { type = \"bigint\" })");
@@ -205,7 +219,9 @@ Status Loader::Params(ReportSpec* report, const toml::table& t) {
       spec.default_value = text;
     }
     report->params.push_back(std::move(spec));
+    declared_at.push_back(key.source().begin);
   }
+  SortAsDeclared(&report->params, declared_at);
   return Status::Ok();
 }
 

@@ -93,6 +93,21 @@ TEST_F(ProjectTest, LoadsEverySection) {
   EXPECT_TRUE(p->serve.keys[1].service);
 }
 
+TEST_F(ProjectTest, ParametersKeepTheOrderTheyAreDeclaredIn) {
+  Write("reports/o.sql", "select :zeta, :admin_id, :from, :middle");
+  std::string toml = kGood;
+  toml.replace(toml.find("[check]"), 0,
+               "[reports.o]\nsql = \"reports/o.sql\"\n[reports.o.params]\nzeta = { type = \"int\" }\n"
+               "admin_id = { type = \"bigint\" }\nmiddle = { type = \"text\" }\nfrom = { type = \"date\" }\n\n");
+  auto p = Load(toml);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  const ReportSpec* o = p->FindReport("o");
+  ASSERT_NE(o, nullptr);
+  std::vector<std::string> names;
+  for (const ParamSpec& spec : o->params) names.push_back(spec.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"zeta", "admin_id", "middle", "from"}));
+}
+
 TEST_F(ProjectTest, UnknownKeyNamesKeyFileAndLine) {
   std::string toml = kGood;
   toml.replace(toml.find("statement_timeout"), 17, "statment_timeout");

@@ -241,6 +241,9 @@ async function steps(base) {
   const csp = home.headers()['content-security-policy'] || '';
   check(/default-src 'self'/.test(csp), `GET / should send Content-Security-Policy: default-src 'self', got ${JSON.stringify(csp)}`);
   await page.locator('#key').waitFor();
+  log('without a key, the page says how to get one');
+  check(/strata key new/.test((await page.locator('#key-help').textContent()) || '') &&
+        await page.locator('#key-help').isVisible(), 'the page without a key should say how to get one');
 
   log('an unknown key is refused with a clear message');
   await useKey(UNKNOWN_KEY);
@@ -252,6 +255,7 @@ async function steps(base) {
   await useKey(TENANT_KEY);
   await page.waitForSelector('#report option[value="member_activity"]', { state: 'attached', timeout: 10_000 });
   check(await page.locator('#message').isHidden(), 'the 401 message should be gone once a valid key is used');
+  check(await page.locator('#key-help').isHidden(), 'how to get a key should be gone once a valid key is used');
   await selectReport('member_activity');
   const tenantInput = page.locator('#params [data-param="admin_id"]');
   check(await tenantInput.evaluate((e) => e.readOnly), 'admin_id should be read-only for a tenant key');

@@ -175,6 +175,7 @@ function onUnauthorized() {
   $('#refresh').disabled = true;
   sessionStorage.removeItem(KEY_STORAGE);
   $('#key-status').textContent = 'No valid key.';
+  $('#key-help').hidden = false;
   showMessage('This API key was not accepted (401 Unauthorized). Enter a valid API key.', 'error');
   markInvalid($('#key'));
 }
@@ -192,6 +193,7 @@ async function useKey(key) {
   renderCatalog();
   renderExports([]);
   if (!key) {
+    $('#key-help').hidden = false;
     $('#key-status').textContent = 'The key is kept in this tab only (session storage).';
     $('#refresh').disabled = true;
     return;
@@ -209,6 +211,7 @@ async function useKey(key) {
     return;
   }
   page.catalog = catalog;
+  $('#key-help').hidden = true;
   $('#key-status').textContent = catalog.tenant === null || catalog.tenant === undefined
     ? 'Service key: name the tenant of each export.'
     : `Tenant key: exports for tenant ${catalog.tenant}.`;
