@@ -159,6 +159,8 @@ int Main(int argc, char** argv) {
   auto* key_tenant = key_new->add_option("--tenant", key.tenant, "The tenant this key acts for");
   key_new->add_flag("--service", key.service, "A service key: names the tenant in each request")->excludes(key_tenant);
   key_new->add_option("--project", key.project, "Check the tenant against this project's tenant parameter");
+  key_new->add_flag("--append", key.append,
+                    "Add the [[serve.keys]] lines to the project's strata.toml (with --project)");
 
   const std::string commands[] = {"reports", "export", "check", "generate", "profile", "synth", "serve", "key", "demo"};
   if (argc > 1 && argv[1][0] != '-' &&

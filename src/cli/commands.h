@@ -102,6 +102,7 @@ struct KeyArgs {
   std::string tenant;
   bool service = false;
   std::string project;  // optional: check the tenant's type and name the file to paste into
+  bool append = false;  // add the lines to the project's strata.toml (REQUIRES: project)
 };
 int RunKeyNew(const KeyArgs& args);
 

@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 
 #include "cli/cli_support.h"
 #include "cli/commands.h"
@@ -128,10 +130,45 @@ int RunServe(const ServeArgs& args) {
   return kExitOk;
 }
 
+namespace {
+
+// Appends a key's lines to strata.toml through a temporary file and a rename, then loads the
+// project again; if it no longer loads, the file is put back as it was.
+Status AppendKey(const std::string& folder, const std::string& config, const std::string& lines) {
+  std::ifstream in(config, std::ios::binary);
+  if (!in) return Status::Io("cannot read " + config);
+  std::ostringstream before;
+  before << in.rdbuf();
+  const std::string original = before.str();
+  const std::string updated = original + (original.empty() || original.back() == '\n' ? "\n" : "\n\n") + lines;
+  auto write = [&](const std::string& text) -> Status {
+    const std::string temp = config + ".partial";
+    {
+      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+      out << text;
+      if (!out.flush()) return Status::Io("cannot write " + temp);
+    }
+    std::error_code ec;
+    std::filesystem::rename(temp, config, ec);
+    if (ec) return Status::Io("cannot replace " + config + ": " + ec.message());
+    return Status::Ok();
+  };
+  STRATA_RETURN_IF_ERROR(write(updated));
+  auto reloaded = LoadProject(folder);
+  if (!reloaded.ok()) {
+    STRATA_RETURN_IF_ERROR(write(original));
+    return Status::Config("the key was not added (" + config + " is unchanged): " + reloaded.status().message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 int RunKeyNew(const KeyArgs& args) {
   if (!args.service && args.tenant.empty()) {
     return Fail(Status::Usage("say whom the key is for: --tenant VALUE or --service"));
   }
+  if (args.append && args.project.empty()) return Fail(Status::Usage("--append needs --project: the folder to add to"));
   std::optional<Project> project;
   if (!args.project.empty()) {
     auto loaded = LoadProject(args.project);
@@ -166,10 +203,19 @@ int RunKeyNew(const KeyArgs& args) {
   const std::string config = project ? project->config_path : "strata.toml";
   auto key = server::NewApiKey();
   if (!key.ok()) return Fail(key.status());
+  const std::string lines = "[[serve.keys]]\nsha256 = \"" + server::Sha256Hex(*key) + "\"\n" +
+                            (args.service ? "role = \"service\"" : tenant_line) + "\n";
+  if (args.append) {
+    Status added = AppendKey(args.project, config, lines);
+    if (!added.ok()) return Fail(added);
+  }
   std::printf("key: %s\n", key->c_str());
   std::printf("(shown once: give it to the client now; strata keeps only its SHA-256)\n\n");
-  std::printf("# paste into %s:\n[[serve.keys]]\nsha256 = \"%s\"\n%s\n", config.c_str(),
-              server::Sha256Hex(*key).c_str(), args.service ? "role = \"service\"" : tenant_line.c_str());
+  if (args.append) {
+    std::printf("# added to %s:\n%s", config.c_str(), lines.c_str());
+  } else {
+    std::printf("# paste into %s:\n%s", config.c_str(), lines.c_str());
+  }
   return kExitOk;
 }
 

@@ -229,7 +229,7 @@ Status Loader::Report(const std::string& name, const toml::node& node) {
   auto t = Table(node, "[reports." + name + "]");
   if (!t.ok()) return t.status();
   STRATA_RETURN_IF_ERROR(CheckKeys(**t, "[reports." + name + "]",
-                                   {"title", "sql", "execution", "tenants", "params", "statement_timeout"}));
+                                   {"title", "sql", "execution", "tenants", "params", "statement_timeout", "serve"}));
   ReportSpec report;
   report.name = name;
   report.title = name;
@@ -246,6 +246,10 @@ Status Loader::Report(const std::string& name, const toml::node& node) {
   auto parsed = SqlFile(*sql, *sql_path);
   if (!parsed.ok()) return parsed.status();
   report.sql = std::move(*parsed);
+  if (const toml::node* serve = (*t)->get("serve")) {
+    if (!serve->is_boolean()) return Error(*serve, "serve must be true or false");
+    report.serve = serve->as_boolean()->get();
+  }
   if (const toml::node* exec = (*t)->get("execution")) {
     auto s = String(*exec, "execution");
     if (!s.ok()) return s.status();

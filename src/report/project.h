@@ -39,6 +39,9 @@ struct ReportSpec {
   std::optional<ParsedSql> tenants;  // this report's own tenant list, if any
   // This report's own statement timeout ([reports.X] statement_timeout); the project's when absent.
   std::optional<std::chrono::milliseconds> statement_timeout;
+  // [reports.X] serve = false: `strata serve` does not offer it (a candidate kept only for
+  // `strata check --base-report`, a report for internal use); export and check still run it.
+  bool serve = true;
 
   const ParamSpec* FindParam(std::string_view param) const;
 };

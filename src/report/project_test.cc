@@ -136,6 +136,7 @@ TEST_F(ProjectTest, EveryMistakeIsNamed) {
       {"default = \"2024-01-01\"", "default = \"2024-13-01\"", "default 2024-13-01 is not a valid date"},
       {"statement_timeout = \"30s\"", "statement_timeout = \"30\"", "is not a duration"},
       {"execution = \"prepared\"", "execution = \"sometimes\"", "execution must be"},
+      {"execution = \"prepared\"", "execution = \"prepared\"\nserve = \"no\"", "serve must be true or false"},
       {"sql = \"reports/r.sql\"", "sql = \"reports/missing.sql\"", "cannot read SQL file"},
       {"param = \"admin_id\"", "param = \"tenant_id\"", "does not use the tenant parameter :tenant_id"},
       {"from = { type = \"date\", default = \"2024-01-01\" }\n", "", "parameter :from is not declared"},

@@ -60,9 +60,11 @@ ParsedExportRequest ParseExportRequest(const Project& project, const Caller& cal
   if (!report_at->is_string()) return Error(400, "report", std::string("expected a string, got ") + KindOf(*report_at));
   const std::string name = report_at->get<std::string>();
   const ReportSpec* report = project.FindReport(name);
-  if (report == nullptr) {
+  if (report == nullptr || !report->serve) {
     std::string names;
-    for (const ReportSpec& r : project.reports) names += (names.empty() ? "" : ", ") + r.name;
+    for (const ReportSpec& r : project.reports) {
+      if (r.serve) names += (names.empty() ? "" : ", ") + r.name;
+    }
     return Error(400, "report", "no report " + QuoteForMessage(name) + " (reports: " + names + ")");
   }
 

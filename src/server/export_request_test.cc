@@ -26,6 +26,13 @@ sql = "orders.sql"
 tenant_id = { type = "bigint" }
 since = { type = "date", default = "2024-01-01" }
 limit = { type = "int" }
+[reports.orders_rewrite]
+sql = "orders.sql"
+serve = false
+[reports.orders_rewrite.params]
+tenant_id = { type = "bigint" }
+since = { type = "date", default = "2024-01-01" }
+limit = { type = "int" }
 )toml";
     std::ofstream(dir_ / "orders.sql") << "SELECT :tenant_id, :since, :limit";
     auto p = LoadProject(dir_.string());
@@ -96,6 +103,15 @@ TEST_F(ExportRequestTest, EveryBadInputNamesItsField) {
   ExpectError(R"({"report": "orders", "params": {"limit": 1}})", 400, "params.tenant_id", "service key", &service_);
   ExpectError(R"({"report": "orders", "params": {"limit": 1, "tenant_id": "x"}})", 400, "params.tenant_id", "",
               &service_);
+}
+
+TEST_F(ExportRequestTest, AReportKeptOutOfServeIsNotOffered) {
+  ASSERT_FALSE(project_->FindReport("orders_rewrite")->serve);
+  ParsedExportRequest p = Parse(R"({"report": "orders_rewrite", "params": {"limit": 1}})", service_);
+  ASSERT_FALSE(p.ok);
+  EXPECT_EQ(p.error.status, 400);
+  EXPECT_EQ(p.error.field, "report");
+  EXPECT_NE(p.error.message.find("(reports: orders)"), std::string::npos) << p.error.message;
 }
 
 TEST_F(ExportRequestTest, HostileBytesNeverCrashAndAreRefused) {

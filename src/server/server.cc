@@ -257,6 +257,7 @@ void Server::Impl::Reports(const httplib::Request& req, httplib::Response& res) 
   if (!caller) return;
   Json list = Json::array();
   for (const ReportSpec& r : project.reports) {
+    if (!r.serve) continue;
     Json params = Json::array();
     for (const ParamSpec& p : r.params) {
       const bool tenant = p.name == project.tenant_param;

@@ -202,6 +202,36 @@ class CliTest(TempDirTest):
         code, _, _ = run("key", "new", "--tenant", "1", "--service")
         self.assertEqual(code, 2)
 
+    def test_key_new_appends_its_lines_to_strata_toml(self):
+        config = os.path.join(self.tmp, "strata.toml")
+        before = open(config).read()
+        try:
+            self.appends_and_keeps_a_broken_file(config, before)
+        finally:
+            with open(config, "w") as f:
+                f.write(before)
+
+    def appends_and_keeps_a_broken_file(self, config, before):
+        """--append adds the lines; a project that does not load is left exactly as it was."""
+        code, out, err = run("key", "new", "--tenant", "7", "--project", self.tmp, "--append")
+        self.assertEqual(code, 0, err)
+        key = re.search(r"^key: (strata_[A-Za-z0-9_-]{43})$", out, re.M).group(1)
+        self.assertIn("# added to", out)
+        after = open(config).read()
+        self.assertTrue(after.startswith(before))
+        self.assertIn(f'[[serve.keys]]\nsha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\ntenant = 7\n', after)
+        code, _, err = run("reports", "--project", self.tmp)
+        self.assertEqual(code, 0, err)  # the project still loads, with the key in it
+        # --append needs --project; a project that would no longer load is left as it was.
+        code, _, _ = run("key", "new", "--tenant", "7", "--append")
+        self.assertEqual(code, 2)
+        with open(config, "w") as f:
+            f.write(before + "\n[serve]\nkeys = []\n")  # keys must be [[serve.keys]] tables
+        broken = open(config).read()
+        code, _, err = run("key", "new", "--tenant", "7", "--project", self.tmp, "--append")
+        self.assertEqual(code, 2)
+        self.assertEqual(open(config).read(), broken)
+
     def test_statement_timeout(self):
         self.write("q.sql", SLOW_SQL)
         out = self.path("o.xlsx")
