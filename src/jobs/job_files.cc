@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "sink/sink.h"
+
 namespace strata::jobs {
 
 namespace {
@@ -26,7 +28,7 @@ bool ParseFinal(const std::string& name, JobFile* file) {
   const auto [end, ec] = std::from_chars(first, name.data() + dot, file->attempt);
   if (ec != std::errc() || end != name.data() + dot || file->attempt < 1) return false;
   file->ext = name.substr(dot + 1);
-  return file->ext == "csv" || file->ext == "xlsx";
+  return FormatFromName(file->ext).ok();
 }
 
 }  // namespace

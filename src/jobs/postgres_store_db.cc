@@ -17,6 +17,11 @@ namespace {
 
 constexpr const char* kChannel = "strata_jobs";
 
+// Takes a transaction-scoped advisory lock (store_db.h names the keys).
+std::string AdvisoryLock(int64_t key) {
+  return "SELECT pg_advisory_xact_lock(" + std::to_string(key) + ")";
+}
+
 std::string Trim(const char* message) {
   return OneLineMessage(message);
 }
@@ -95,7 +100,7 @@ class PostgresStoreDb : public StoreDb {
   }
 
   Status Begin() override { return BeginWith("BEGIN"); }
-  Status BeginClaim() override { return BeginWith("BEGIN; SELECT pg_advisory_xact_lock(7365427)"); }
+  Status BeginClaim() override { return BeginWith(("BEGIN; " + AdvisoryLock(kClaimLockKey)).c_str()); }
   Status Commit() override {
     const bool notify = notify_;
     notify_ = false;
@@ -105,7 +110,7 @@ class PostgresStoreDb : public StoreDb {
     if (PQtransactionStatus(conn_.get()) != PQTRANS_IDLE) PgResultPtr(PQexec(conn_.get(), "ROLLBACK"));
   }
   // Any constant: every Strata process takes the same lock for the length of a claim.
-  Status LockClaims() override { return Simple("SELECT pg_advisory_xact_lock(7365427)"); }
+  Status LockClaims() override { return Simple(AdvisoryLock(kClaimLockKey)); }
   Status Notify() override {
     if (PQtransactionStatus(conn_.get()) == PQTRANS_INTRANS) {
       notify_ = true;  // sent with the COMMIT: one round trip fewer
@@ -133,7 +138,7 @@ class PostgresStoreDb : public StoreDb {
   bool HasFinishFunction() const override { return true; }
   Status CreateSchema() override {
     // Two processes starting at once must not race on CREATE ... IF NOT EXISTS.
-    return Simple("BEGIN; SELECT pg_advisory_xact_lock(7365428); " + JobTablesSql(true) + ClaimFunctionSql() +
+    return Simple("BEGIN; " + AdvisoryLock(kSchemaLockKey) + "; " + JobTablesSql(true) + ClaimFunctionSql() +
                   FinishFunctionSql() + " COMMIT");
   }
   const std::string& description() const override { return description_; }

@@ -163,6 +163,11 @@ inline std::string FinishSql(bool postgres) {
 // PostgreSQL's claim: the same steps as SqlJobStore::Claim's statements (take back expired leases
 // when asked, respect the global cap, then the tenants with room in round-robin order, each one's
 // oldest ready job), in one call, so that the claim lock is held for no client round trip.
+// The advisory lock (PostgreSQL, transaction-scoped) that serializes claims across processes, so
+// that the per-tenant and global limits hold exactly; and the one that serializes making the tables.
+inline constexpr int64_t kClaimLockKey = 7365427;
+inline constexpr int64_t kSchemaLockKey = 7365428;
+
 inline std::string ClaimFunctionSql() {
   return R"sql(
 CREATE OR REPLACE FUNCTION strata_claim(p_worker text, p_now bigint, p_lease bigint, p_tenant_limit bigint,
@@ -173,7 +178,8 @@ DECLARE
   t record;
   j text;
 BEGIN
-  PERFORM pg_advisory_xact_lock(7365427);
+  PERFORM pg_advisory_xact_lock()sql" +
+         std::to_string(kClaimLockKey) + R"sql();
   IF p_reap THEN
     FOR r IN )sql" +
          ReapSql(true) + R"sql(

@@ -250,9 +250,13 @@ WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run) {
     if (run.reason != StopReason::kNone) run.source->Cancel();
   }
   const ReportSpec& report = *project_.FindReport(job.report);
-  const Format format = job.format == "csv" ? Format::kCsv : Format::kXlsx;
-  const std::string name = JobFile::Name(job.id, job.attempt, format == Format::kCsv ? "csv" : "xlsx");
-  Result<exporting::ExportResult> result = ExportToFile(report, **source, *query, format, name, run);
+  auto format = FormatFromName(job.format);
+  if (!format.ok()) {
+    attempt.outcome = ErrorOutcome(job, format.status());
+    return attempt;
+  }
+  const std::string name = JobFile::Name(job.id, job.attempt, FormatName(*format));
+  Result<exporting::ExportResult> result = ExportToFile(report, **source, *query, *format, name, run);
   {
     std::lock_guard lock(run.mu);
     run.source = nullptr;

@@ -4,6 +4,7 @@
 
 #include "common/text.h"
 #include "report/binding.h"
+#include "sink/sink.h"
 
 namespace strata::server {
 
@@ -70,7 +71,7 @@ ParsedExportRequest ParseExportRequest(const Project& project, const Caller& cal
 
   std::string format = "xlsx";
   if (const auto f = doc.find("format"); f != doc.end()) {
-    if (!f->is_string() || (*f != "xlsx" && *f != "csv")) {
+    if (!f->is_string() || !FormatFromName(f->get<std::string>()).ok()) {
       return Error(400, "format", "expected \"xlsx\" or \"csv\", got " + QuoteForMessage(f->dump()));
     }
     format = f->get<std::string>();

@@ -20,6 +20,7 @@
 #include "server/job_json.h"
 #include "server/metrics_text.h"
 #include "server/web_assets.h"
+#include "sink/sink.h"
 
 namespace strata::server {
 
@@ -378,7 +379,7 @@ void Server::Impl::Download(const httplib::Request& req, httplib::Response& res)
     close(*f);
     delete f;
   });
-  const bool csv = job->format == "csv";
+  const Format format = FormatFromName(job->format).ok() ? *FormatFromName(job->format) : Format::kXlsx;
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   ByteRange range = ParseRange(req.get_header_value("Range"), size);
   // The library (cpp-httplib 0.11) applies Range itself without checking it against the size: it
@@ -402,21 +403,20 @@ void Server::Impl::Download(const httplib::Request& req, httplib::Response& res)
     res.set_header("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
                                         std::to_string(size));
   }
-  res.set_content_provider(
-      static_cast<size_t>(length),
-      csv ? "text/csv; charset=utf-8" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-      [owner, first](size_t offset, size_t want, httplib::DataSink& sink) {
-        char buffer[64 * 1024];
-        uint64_t at = first + offset;
-        while (want > 0) {
-          const ssize_t n = pread(*owner, buffer, std::min(want, sizeof buffer), static_cast<off_t>(at));
-          if (n <= 0) return false;
-          if (!sink.write(buffer, static_cast<size_t>(n))) return false;
-          at += static_cast<uint64_t>(n);
-          want -= static_cast<size_t>(n);
-        }
-        return true;
-      });
+  res.set_content_provider(static_cast<size_t>(length), FormatMediaType(format),
+                           [owner, first](size_t offset, size_t want, httplib::DataSink& sink) {
+                             char buffer[64 * 1024];
+                             uint64_t at = first + offset;
+                             while (want > 0) {
+                               const ssize_t n =
+                                   pread(*owner, buffer, std::min(want, sizeof buffer), static_cast<off_t>(at));
+                               if (n <= 0) return false;
+                               if (!sink.write(buffer, static_cast<size_t>(n))) return false;
+                               at += static_cast<uint64_t>(n);
+                               want -= static_cast<size_t>(n);
+                             }
+                             return true;
+                           });
 }
 
 Server::Server(const Project& project, ServeOptions options) : impl_(new Impl(project, std::move(options))) {}

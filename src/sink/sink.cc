@@ -11,6 +11,15 @@ Result<Format> FormatFromName(const std::string& name) {
   return Status::Usage("unknown format '" + name + "' (formats: xlsx, csv)");
 }
 
+const char* FormatName(Format format) {
+  return format == Format::kCsv ? "csv" : "xlsx";
+}
+
+const char* FormatMediaType(Format format) {
+  return format == Format::kCsv ? "text/csv; charset=utf-8"
+                                : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+}
+
 Result<Format> FormatFromPath(const std::string& path) {
   const size_t dot = path.rfind('.');
   std::string ext = dot == std::string::npos ? "" : path.substr(dot + 1);
