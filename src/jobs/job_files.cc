@@ -3,7 +3,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "sink/sink.h"
+#include "sink/format.h"
 
 namespace strata::jobs {
 

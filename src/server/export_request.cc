@@ -4,7 +4,7 @@
 
 #include "common/text.h"
 #include "report/binding.h"
-#include "sink/sink.h"
+#include "sink/format.h"
 
 namespace strata::server {
 

@@ -15,19 +15,10 @@
 #include "common/batch.h"
 #include "common/status.h"
 #include "common/value.h"
+#include "sink/format.h"
 #include "sink/output.h"
 
 namespace strata {
-
-enum class Format { kXlsx, kCsv };
-
-// "xlsx" or "csv" from a --format value, or from the output file's extension.
-Result<Format> FormatFromName(const std::string& name);
-Result<Format> FormatFromPath(const std::string& path);
-// The format's name, which is also its files' extension: "xlsx" or "csv".
-const char* FormatName(Format format);
-// The media type a download of the format is sent with.
-const char* FormatMediaType(Format format);
 
 struct XlsxOptions {
   std::string sheet_name = "Sheet1";      // cut to Excel's 31 characters; spill sheets add " (2)"...
