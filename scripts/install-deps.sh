@@ -34,3 +34,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
   (cd "$here/tests/browser" && npm ci --silent --no-audit --no-fund)
 fi
+# A third .xlsx reader for the end-to-end tests, SheetJS, from npm as well.
+if [ ! -d "$here/tests/readers/node_modules/xlsx" ]; then
+  (cd "$here/tests/readers" && npm ci --silent --no-audit --no-fund)
+fi

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -70,6 +71,22 @@ Status FileOutput::Write(std::string_view bytes) {
   }
   std::memcpy(buffer_.get() + used_, bytes.data(), bytes.size());
   used_ += bytes.size();
+  return Status::Ok();
+}
+
+Status FileOutput::Overwrite(uint64_t offset, std::string_view bytes) {
+  if (temp_.empty() || offset + bytes.size() > bytes_written()) return Output::Overwrite(offset, bytes);
+  while (!bytes.empty() && offset < written_) {  // the part already on disk
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(bytes.size(), written_ - offset));
+    const ssize_t done = ::pwrite(fd_, bytes.data(), n, static_cast<off_t>(offset));
+    if (done < 0 && errno == EINTR) continue;
+    if (done <= 0) {
+      return Status::Io("cannot write '" + path_ + "' at byte " + std::to_string(offset) + ": " + std::strerror(errno));
+    }
+    bytes.remove_prefix(static_cast<size_t>(done));
+    offset += static_cast<uint64_t>(done);
+  }
+  if (!bytes.empty()) std::memcpy(buffer_.get() + (offset - written_), bytes.data(), bytes.size());  // still buffered
   return Status::Ok();
 }
 

@@ -17,6 +17,13 @@ class Output {
   virtual ~Output() = default;
   virtual Status Write(std::string_view bytes) = 0;
   virtual uint64_t bytes_written() const = 0;
+  // Whether Overwrite works: false for a stream (standard output), which cannot go back.
+  virtual bool can_overwrite() const { return false; }
+  // Replaces bytes already written, from offset on. REQUIRES: can_overwrite() and
+  // offset + bytes.size() <= bytes_written().
+  virtual Status Overwrite(uint64_t /*offset*/, std::string_view /*bytes*/) {
+    return Status::Internal("this output cannot overwrite what it wrote");
+  }
 };
 
 class FileOutput : public Output {
@@ -27,6 +34,8 @@ class FileOutput : public Output {
 
   Status Write(std::string_view bytes) override;
   uint64_t bytes_written() const override { return written_ + used_; }
+  bool can_overwrite() const override { return !temp_.empty(); }
+  Status Overwrite(uint64_t offset, std::string_view bytes) override;
   // Flushes, syncs and renames the temporary file to the target. Idempotent on success.
   Status Commit();
   // Removes the temporary file. Safe to call more than once.
@@ -47,17 +56,25 @@ class FileOutput : public Output {
   uint64_t written_ = 0;
 };
 
-// An Output that keeps the bytes in memory: for tests.
+// An Output that keeps the bytes in memory: for tests. With seekable false it behaves as a stream.
 class StringOutput : public Output {
  public:
+  explicit StringOutput(bool seekable = true) : seekable_(seekable) {}
   Status Write(std::string_view bytes) override {
     data_.append(bytes);
     return Status::Ok();
   }
   uint64_t bytes_written() const override { return data_.size(); }
+  bool can_overwrite() const override { return seekable_; }
+  Status Overwrite(uint64_t offset, std::string_view bytes) override {
+    if (!seekable_ || offset + bytes.size() > data_.size()) return Output::Overwrite(offset, bytes);
+    data_.replace(offset, bytes.size(), bytes);
+    return Status::Ok();
+  }
   const std::string& data() const { return data_; }
 
  private:
+  bool seekable_;
   std::string data_;
 };
 

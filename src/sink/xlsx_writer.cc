@@ -44,6 +44,23 @@ size_t DisplayChars(const Batch& batch, const Value& v) {
   }
 }
 
+// A sheet's first bytes, up to its <dimension> (the cells it uses, "A1:C101"), which is known only
+// when the sheet ends. Spaces before "/>" pad it to the size of the largest ref, A1:XFD1048576, so
+// that the head's size is known when the sheet starts (ZipWriter's late head).
+std::string SheetHead(std::string_view ref) {
+  constexpr std::string_view kLargestRef = "A1:XFD1048576";
+  std::string head =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+      "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
+      "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">"
+      "<dimension ref=\"";
+  head.append(ref);
+  head += '"';
+  head.append(kLargestRef.size() - std::min(ref.size(), kLargestRef.size()), ' ');
+  head += "/>";
+  return head;
+}
+
 }  // namespace
 
 std::optional<int64_t> ExcelDateSerial(int64_t days) {
@@ -121,11 +138,8 @@ void XlsxWriter::ComputeWidths(const Batch* sample) {
 Status XlsxWriter::StartSheet() {
   const size_t index = sheets_.size() + 1;
   sheets_.push_back({SafeSheetName(options_.sheet_name, index == 1 ? "" : " (" + std::to_string(index) + ")"), ""});
-  STRATA_RETURN_IF_ERROR(zip_.BeginEntry("xl/worksheets/sheet" + std::to_string(index) + ".xml"));
-  buf_.AppendLiteral(
-      "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-      "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
-      "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">");
+  STRATA_RETURN_IF_ERROR(
+      zip_.BeginEntry("xl/worksheets/sheet" + std::to_string(index) + ".xml", SheetHead("A1").size()));
   buf_.Append(index == 1 ? std::string_view("<sheetViews><sheetView tabSelected=\"1\" workbookViewId=\"0\">")
                          : std::string_view("<sheetViews><sheetView workbookViewId=\"0\">"));
   buf_.AppendLiteral(
@@ -150,7 +164,9 @@ Status XlsxWriter::StartSheet() {
 }
 
 Status XlsxWriter::EndSheet() {
-  const std::string ref = "$A$1:$" + ColumnLetters(columns_.size() - 1) + "$" + std::to_string(rows_in_sheet_ + 1);
+  const std::string last_column = ColumnLetters(columns_.size() - 1);
+  const std::string last_row = std::to_string(rows_in_sheet_ + 1);
+  const std::string ref = "$A$1:$" + last_column + "$" + last_row;
   sheets_.back().filter_ref = ref;
   buf_.AppendLiteral("</sheetData><autoFilter ref=\"");
   std::string plain;
@@ -163,7 +179,7 @@ Status XlsxWriter::EndSheet() {
       "footer=\"0.3\"/></worksheet>");
   STRATA_RETURN_IF_ERROR(FlushBuffer());
   sheet_open_ = false;
-  return zip_.EndEntry();
+  return zip_.EndEntry(SheetHead("A1:" + last_column + last_row));
 }
 
 Status XlsxWriter::FlushBuffer() {

@@ -1,7 +1,8 @@
 // XlsxWriter: the streaming .xlsx sink.
 //
 // Layout: one worksheet per 1,048,575 data rows (Excel's limit less the header); each sheet has a
-// bold, frozen header row with an autofilter, and column widths taken from the first rows. Strings
+// bold, frozen header row with an autofilter, column widths taken from the first rows, and the
+// <dimension> of the cells it uses (written when the sheet ends, see ZipWriter's late head). Strings
 // are inline (no shared-string table, so memory does not grow with rows); cells carry no "r"
 // attribute (they are consecutive, which the spec allows) and a NULL is an empty <c/>.
 //

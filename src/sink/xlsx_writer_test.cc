@@ -135,6 +135,8 @@ TEST(XlsxWriterTest, SpillsToNewSheetsWithTheHeaderRepeated) {
             "<row><c><v>6</v></c></row><row><c><v>7</v></c></row>");
   EXPECT_EQ(DataRows(w.sheet(3)), "<row><c><v>8</v></c></row>");
   EXPECT_NE(w.sheet(3).find("<t>n</t>"), std::string::npos);
+  EXPECT_NE(w.sheet(1).find("<dimension ref=\"A1:A5\"        />"), std::string::npos) << w.sheet(1);
+  EXPECT_NE(w.sheet(3).find("<dimension ref=\"A1:A2\"        />"), std::string::npos) << w.sheet(3);
   const std::string wb = w.parts["xl/workbook.xml"].data;
   EXPECT_NE(wb.find("<sheet name=\"r (3)\" sheetId=\"3\""), std::string::npos) << wb;
   EXPECT_NE(w.parts["[Content_Types].xml"].data.find("/xl/worksheets/sheet3.xml"), std::string::npos);
@@ -146,6 +148,30 @@ TEST(XlsxWriterTest, EmptyResultStillHasHeader) {
   Written w = WriteXlsx({{"a", Type::kText}, {"b", Type::kText}}, {});
   EXPECT_NE(w.sheet(1).find("<t>b</t>"), std::string::npos);
   EXPECT_NE(w.sheet(1).find("<autoFilter ref=\"A1:B1\"/>"), std::string::npos);
+  EXPECT_NE(w.sheet(1).find("<dimension ref=\"A1:B1\""), std::string::npos);
+}
+
+// The <dimension> comes where the schema puts it (before <sheetViews>), in the written file and in
+// the streamed one alike, and names the last column and row.
+TEST(XlsxWriterTest, EachSheetHasItsDimension) {
+  std::vector<Column> cols;
+  for (int c = 0; c < 28; ++c) cols.push_back({"c" + std::to_string(c), Type::kInt64});
+  Batch b(cols.size());
+  for (int r = 0; r < 1000; ++r) {
+    for (size_t c = 0; c < cols.size(); ++c) b.AddInt64(r * 100 + static_cast<int>(c));
+  }
+  for (bool seekable : {true, false}) {
+    StringOutput out(seekable);
+    XlsxWriter w(XlsxOptions{}, &out);
+    ASSERT_TRUE(w.Begin(cols).ok());
+    ASSERT_TRUE(w.Write(b).ok());
+    ASSERT_TRUE(w.Finish().ok());
+    const std::string sheet = testing::Unzip(out.data())["xl/worksheets/sheet1.xml"].data;
+    const size_t dimension = sheet.find("<dimension ref=\"A1:AB1001\"");
+    ASSERT_NE(dimension, std::string::npos) << "seekable " << seekable;
+    EXPECT_LT(sheet.find("<worksheet "), dimension);
+    EXPECT_LT(dimension, sheet.find("<sheetViews>"));
+  }
 }
 
 TEST(XlsxWriterTest, SheetNamesAndColumnLetters) {

@@ -1,5 +1,11 @@
 #include "sink/zip_writer.h"
 
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
 namespace strata {
 
 namespace {
@@ -47,11 +53,71 @@ ZipWriter::ZipWriter(Output* out, const ZipOptions& options) : out_(out), option
   dos_date_ = static_cast<uint16_t>(((tm.tm_year - 80) << 9) | ((tm.tm_mon + 1) << 5) | tm.tm_mday);
 }
 
-Status ZipWriter::Put(std::string_view bytes) {
-  return out_->Write(bytes);
+ZipWriter::~ZipWriter() {
+  if (spool_ != nullptr) std::fclose(spool_);
 }
 
-Status ZipWriter::BeginEntry(const std::string& name) {
+Status ZipWriter::Put(std::string_view bytes) {
+  if (spool_ == nullptr) return out_->Write(bytes);
+  if (std::fwrite(bytes.data(), 1, bytes.size(), spool_) != bytes.size()) {
+    return Status::Io(std::string("cannot write the temporary file that holds a sheet: ") + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// A stored deflate block (RFC 1951 3.2.4) that is not the last: BFINAL 0, BTYPE 00, then LEN and
+// its one's complement.
+std::string StoredBlockHeader(size_t size) {
+  const auto len = static_cast<uint16_t>(size);
+  const auto nlen = static_cast<uint16_t>(~len);
+  return {'\0', static_cast<char>(len & 0xFF), static_cast<char>(len >> 8), static_cast<char>(nlen & 0xFF),
+          static_cast<char>(nlen >> 8)};
+}
+
+}  // namespace
+
+Status ZipWriter::ReserveLateHead(size_t size) {
+  if (size > 0xFFFF) return Status::Internal("zip: a late head is larger than one stored block");
+  late_head_size_ = size;
+  if (!out_->can_overwrite()) {
+    spool_ = std::tmpfile();
+    if (spool_ == nullptr) {
+      return Status::Io(std::string("cannot make a temporary file to hold a sheet: ") + std::strerror(errno));
+    }
+    return Status::Ok();
+  }
+  STRATA_RETURN_IF_ERROR(out_->Write(StoredBlockHeader(size)));
+  late_head_offset_ = out_->bytes_written();
+  return out_->Write(std::string(size, ' '));
+}
+
+// Puts the head in its place: over the reserved bytes, or before the spooled rest.
+Status ZipWriter::PlaceLateHead(std::string_view head) {
+  if (head.size() != late_head_size_) return Status::Internal("zip: the late head's size changed");
+  if (spool_ == nullptr) return out_->Overwrite(late_head_offset_, head);
+  std::FILE* spool = spool_;
+  spool_ = nullptr;
+  Status s = out_->Write(StoredBlockHeader(head.size()));
+  if (s.ok()) s = out_->Write(head);
+  std::vector<char> chunk(256 * 1024);
+  if (std::fflush(spool) != 0 || std::fseek(spool, 0, SEEK_SET) != 0) {
+    s = Status::Io(std::string("cannot read back the temporary file that holds a sheet: ") + std::strerror(errno));
+  }
+  while (s.ok()) {
+    const size_t n = std::fread(chunk.data(), 1, chunk.size(), spool);
+    if (n > 0) s = out_->Write(std::string_view(chunk.data(), n));
+    if (n < chunk.size()) {
+      if (std::ferror(spool)) s = Status::Io("cannot read back the temporary file that holds a sheet");
+      break;
+    }
+  }
+  std::fclose(spool);
+  return s;
+}
+
+Status ZipWriter::BeginEntry(const std::string& name, size_t late_head_size) {
   if (open_) return Status::Internal("zip: an entry is already open");
   Entry e;
   e.name = name;
@@ -74,7 +140,8 @@ Status ZipWriter::BeginEntry(const std::string& name) {
   deflater_.Reset();
   open_ = true;
   data_start_ = out_->bytes_written();
-  return Status::Ok();
+  late_head_size_ = 0;
+  return late_head_size > 0 ? ReserveLateHead(late_head_size) : Status::Ok();
 }
 
 Status ZipWriter::Write(std::string_view data) {
@@ -84,9 +151,15 @@ Status ZipWriter::Write(std::string_view data) {
   return deflater_.Compress(data, false, [this](std::string_view c) { return Put(c); });
 }
 
-Status ZipWriter::EndEntry() {
+Status ZipWriter::EndEntry(std::string_view late_head) {
   STRATA_RETURN_IF_ERROR(deflater_.Compress({}, true, [this](std::string_view c) { return Put(c); }));
   Entry& e = entries_.back();
+  if (late_head_size_ > 0 || !late_head.empty()) {
+    STRATA_RETURN_IF_ERROR(PlaceLateHead(late_head));
+    // The CRC of head + rest, from the rest's CRC that was kept as the rest arrived.
+    e.crc = static_cast<uint32_t>(crc32_combine(Crc32(0, late_head), e.crc, static_cast<z_off_t>(e.uncompressed)));
+    e.uncompressed += late_head.size();
+  }
   e.compressed = out_->bytes_written() - data_start_;
   open_ = false;
   Bytes d;

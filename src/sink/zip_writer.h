@@ -11,9 +11,15 @@
 // rare one past 4 GiB. The cost: APPNOTE 4.3.9.2 ties 8-byte descriptor sizes to that local extra,
 // so a reader that walks local headers without the central directory may misread an entry past
 // 4 GiB. Readers of .xlsx use the central directory (tests/e2e/test_zip64.py reads one back).
+//
+// An entry may have a late head: its first bytes are given only when it ends (a sheet's
+// <dimension> is known after its last row). The head is kept as a stored (uncompressed) deflate
+// block in front of the deflated rest; a file output overwrites it in place, and for a stream the
+// deflated rest waits in a temporary file until the head is known. Either way memory stays flat.
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <string>
 #include <string_view>
@@ -35,12 +41,17 @@ class ZipWriter {
  public:
   // REQUIRES: out outlives the writer.
   ZipWriter(Output* out, const ZipOptions& options);
+  ~ZipWriter();
+  ZipWriter(const ZipWriter&) = delete;
+  ZipWriter& operator=(const ZipWriter&) = delete;
 
-  // REQUIRES: no entry is open. name is ASCII.
-  Status BeginEntry(const std::string& name);
-  // REQUIRES: an entry is open.
+  // REQUIRES: no entry is open. name is ASCII. late_head_size: the size of the late head (at most
+  // 65,535 bytes), 0 for none.
+  Status BeginEntry(const std::string& name, size_t late_head_size = 0);
+  // REQUIRES: an entry is open. The data follows the late head, if any.
   Status Write(std::string_view data);
-  Status EndEntry();
+  // late_head: the entry's first bytes, exactly as many as BeginEntry said.
+  Status EndEntry(std::string_view late_head = {});
   // BeginEntry + Write + EndEntry.
   Status AddEntry(const std::string& name, std::string_view data);
   // Writes the central directory. REQUIRES: no entry is open.
@@ -57,6 +68,8 @@ class ZipWriter {
     uint32_t crc = 0;
   };
   Status Put(std::string_view bytes);
+  Status ReserveLateHead(size_t size);
+  Status PlaceLateHead(std::string_view head);
 
   Output* out_;
   ZipOptions options_;
@@ -66,6 +79,9 @@ class ZipWriter {
   std::vector<Entry> entries_;
   bool open_ = false;
   uint64_t data_start_ = 0;
+  size_t late_head_size_ = 0;
+  uint64_t late_head_offset_ = 0;  // where its bytes are in the output, when it can overwrite
+  std::FILE* spool_ = nullptr;     // the deflated rest of an entry with a late head, for a stream
 };
 
 }  // namespace strata

@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include "sink/test_unzip.h"
 
@@ -59,6 +62,56 @@ TEST(ZipWriterTest, Zip64RecordsReadBack) {
   EXPECT_EQ(entries["b.xml"].data, RandomText(100000, 3));
 }
 
+// An archive with a late head in its middle entry, written to out; returns the expected entry.
+std::string WriteLateHeadArchive(Output* out, size_t rest_bytes) {
+  ZipWriter zip(out, ZipOptions{1, 1700000000, false});
+  const std::string head = "<head rows=\"1234\" />";
+  const std::string rest = RandomText(rest_bytes, 9);
+  EXPECT_TRUE(zip.AddEntry("before.xml", "first").ok());
+  EXPECT_TRUE(zip.BeginEntry("sheet.xml", head.size()).ok());
+  for (size_t at = 0; at < rest.size(); at += 100000)
+    EXPECT_TRUE(zip.Write(std::string_view(rest).substr(at, 100000)).ok());
+  EXPECT_TRUE(zip.EndEntry(head).ok());
+  EXPECT_TRUE(zip.AddEntry("after.xml", "last").ok());
+  EXPECT_TRUE(zip.Finish().ok());
+  return head + rest;
+}
+
+TEST(ZipWriterTest, ALateHeadIsPutInPlaceOrBeforeTheSpooledRest) {
+  for (bool seekable : {true, false}) {
+    StringOutput out(seekable);
+    const std::string expected = WriteLateHeadArchive(&out, 2'000'000);
+    auto entries = testing::Unzip(out.data());  // checks every CRC and size
+    EXPECT_EQ(entries["sheet.xml"].data, expected) << "seekable " << seekable;
+    EXPECT_EQ(entries["before.xml"].data, "first");
+    EXPECT_EQ(entries["after.xml"].data, "last");
+  }
+}
+
+// A file output overwrites the head on disk (past its buffer) or in its buffer (a small entry).
+TEST(ZipWriterTest, ALateHeadIsOverwrittenInAFile) {
+  const std::string dir = ::testing::TempDir();
+  for (size_t rest : {size_t{100}, size_t{5'000'000}}) {
+    const std::string path = dir + "/late_head_" + std::to_string(rest) + ".zip";
+    auto out = FileOutput::Open(path);
+    ASSERT_TRUE(out.ok());
+    const std::string expected = WriteLateHeadArchive(out->get(), rest);
+    ASSERT_TRUE((*out)->Commit().ok());
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    EXPECT_EQ(testing::Unzip(bytes.str())["sheet.xml"].data, expected) << rest;
+    std::filesystem::remove(path);
+  }
+}
+
+TEST(ZipWriterTest, ALateHeadOfAnotherSizeIsRefused) {
+  StringOutput out;
+  ZipWriter zip(&out, ZipOptions{});
+  ASSERT_TRUE(zip.BeginEntry("a.xml", 4).ok());
+  EXPECT_EQ(zip.EndEntry("12345").code(), Status::Code::kInternal);
+}
+
 // An Output that fails on its Nth write, to check that every failure surfaces.
 class FailingOutput : public Output {
  public:
@@ -80,6 +133,9 @@ class FailingOutput : public Output {
 Status WriteArchive(Output* out) {
   ZipWriter zip(out, ZipOptions{});
   Status s = zip.AddEntry("a.xml", RandomText(600000, 5));
+  if (s.ok()) s = zip.BeginEntry("late.xml", 4);  // a stream: the rest is spooled, then copied
+  if (s.ok()) s = zip.Write(RandomText(600000, 6));
+  if (s.ok()) s = zip.EndEntry("head");
   if (s.ok()) s = zip.AddEntry("b.xml", "x");
   if (s.ok()) s = zip.Finish();
   return s;

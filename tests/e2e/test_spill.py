@@ -24,6 +24,7 @@ class SpillTest(TempDirTest):
         self.assertEqual(wb.sheetnames, ["q", "q (2)"])
         expected = 1
         for ws, data_rows in zip(wb.worksheets, (1048575, EXTRA)):
+            self.assertEqual(ws.calculate_dimension(), f"A1:B{data_rows + 1}")  # each sheet's <dimension>
             rows = ws.iter_rows(values_only=True)
             self.assertEqual(next(rows), ("i", "label"))
             count = 0
