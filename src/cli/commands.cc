@@ -10,7 +10,7 @@ namespace strata::cli {
 
 int Main(int argc, char** argv) {
   CLI::App app{"Strata: fast, safe \"Download to Excel\" reports for multi-tenant applications"};
-  app.set_version_flag("--version", "strata 0.1.0");
+  app.set_version_flag("--version", "strata " STRATA_VERSION);
   app.require_subcommand(1);
 
   ReportsArgs reports;

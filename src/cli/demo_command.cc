@@ -70,11 +70,33 @@ void PrintHistogram(const std::vector<TenantSize>& sizes, const std::string& dim
   }
 }
 
+// Where `cmake --install` (and the Debian package) put the example: <prefix>/share/strata/examples,
+// found from the binary's own place, <prefix>/bin/strata.
+std::string InstalledExample() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  return (self.parent_path().parent_path() / "share/strata/examples/admin-reports").string();
+}
+
+// The demo outside a clone (strata installed): the example is installed read-only, so say where it
+// is and how to run the demo on a copy.
+Status NoExampleHere(const DemoArgs& args, const Status& load_error) {
+  const std::string installed = InstalledExample();
+  if (installed.empty() || args.project != DemoArgs{}.project || std::filesystem::exists(args.project) ||
+      !std::filesystem::exists(installed)) {
+    return load_error;
+  }
+  return Status::Usage("there is no example project in " + args.project + " here. The installed one is in " +
+                       installed + ": copy it somewhere writable and run the demo on the copy: cp -r " + installed +
+                       " . && strata demo --project admin-reports");
+}
+
 }  // namespace
 
 int RunDemo(const DemoArgs& args) {
   auto project = LoadProject(args.project);
-  if (!project.ok()) return Fail(project.status());
+  if (!project.ok()) return Fail(NoExampleHere(args, project.status()));
   const DatabaseChoice db = ChooseDatabase("", &*project);
   if (db.url.rfind("sqlite:", 0) == 0 && !std::filesystem::exists(db.url.substr(7))) {
     std::printf("== No example database yet: generating one (scale %g) into %s\n", args.scale, db.url.c_str());
