@@ -184,6 +184,7 @@ struct CheckResult {
 struct ReportPair {
   const ReportSpec* base = nullptr;
   const ReportSpec* candidate = nullptr;
+  const Project* base_project = nullptr;  // holds base; names its SQL file in messages
 };
 
 // Which statistics the plans run under (PostgreSQL; SQLite's sqlite_stat1 likewise).

@@ -389,6 +389,7 @@ Result<CheckResult> RunCheck(Source* source, const Project& project, const std::
     run.project = &project;
     run.options = &options;
     run.base = pair.base;
+    run.base_project = pair.base_project != nullptr ? pair.base_project : &project;
     run.candidate = pair.candidate;
     run.tenant_type = tenant_spec->type;
     auto rr = CheckReport(run, &result);

@@ -309,8 +309,8 @@ Result<std::pair<Version, Version>> BindVersions(const ReportRun& run, const Par
   if (!bp.ok()) return bp.status();
   auto cp = BindFor(*run.candidate, param, tenant, o.params);
   if (!cp.ok()) return cp.status();
-  vb.query = Query{"report " + run.base->name + " (base)", run.base->sql_path, run.base->sql, *bp};
-  vc.query = Query{"report " + run.candidate->name + " (candidate)", run.candidate->sql_path, run.candidate->sql, *cp};
+  vb.query = ReportQuery(*run.base_project, *run.base, std::move(*bp), "base");
+  vc.query = ReportQuery(*run.project, *run.candidate, std::move(*cp), "candidate");
   return std::make_pair(std::move(vb), std::move(vc));
 }
 

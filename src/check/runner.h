@@ -59,6 +59,7 @@ struct ReportRun {
   const CheckOptions* options = nullptr;
   const ReportSpec* base = nullptr;
   const ReportSpec* candidate = nullptr;
+  const Project* base_project = nullptr;  // holds base (project itself, or the base's)
   ParamType tenant_type = ParamType::kBigint;
   std::vector<std::string> tables;  // the tables among the versions' words
   std::vector<TableStats> stats;    // their statistics

@@ -137,6 +137,11 @@ Result<std::unique_ptr<BaseProject>> LoadBase(const std::string& base, const std
     return Status::Usage(m);
   }
   out->project = std::move(*project);
+  // Its files are named as git names them ("origin/main:reports/x.sql"), not by the temporary copy.
+  std::string in_repository = base + ":" + prefix;
+  if (!prefix.empty() && in_repository.back() == '/') in_repository.pop_back();
+  out->project.folder = in_repository;
+  out->project.config_path = base + ":" + prefix + "strata.toml";
   out->label = base + " (" + commit.substr(0, 12) + ")";
   return out;
 }
@@ -153,7 +158,7 @@ Result<std::vector<ReportPair>> ChooseReports(const Project& base, const Project
       const std::string base_name = base_report.empty() ? name : base_report;
       const ReportSpec* b = base.FindReport(base_name);
       if (b == nullptr) return Status::Usage("no report '" + base_name + "' in the base (" + base.config_path + ")");
-      pairs.push_back({b, c});
+      pairs.push_back({b, c, &base});
     }
     return pairs;
   }
@@ -163,7 +168,7 @@ Result<std::vector<ReportPair>> ChooseReports(const Project& base, const Project
       skipped->push_back(c.name + ": new, no base to compare with");
       continue;
     }
-    if (b->sql.text != c.sql.text || !SameParams(*b, c) || b->execution != c.execution) pairs.push_back({b, &c});
+    if (b->sql.text != c.sql.text || !SameParams(*b, c) || b->execution != c.execution) pairs.push_back({b, &c, &base});
   }
   return pairs;
 }

@@ -222,12 +222,7 @@ Result<Query> WorkerPool::QueryOf(const Job& job) const {
   for (const auto& [name, value] : job.params) given.push_back(ParamArg{name, std::nullopt, value});
   auto values = BindReportParams(*report, given);
   if (!values.ok()) return values.status();
-  Query query;
-  query.origin = "report " + report->name;
-  query.file = (fs::path(project_.folder) / report->sql_path).string();
-  query.sql = report->sql;
-  query.params = std::move(*values);
-  return query;
+  return ReportQuery(project_, *report, std::move(*values));
 }
 
 // Binds the job's report, opens the database and exports to the attempt's file; the outcome says
@@ -239,7 +234,7 @@ WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run) {
     attempt.outcome = ErrorOutcome(job, query.status());
     return attempt;
   }
-  auto source = OpenSource(options_.database_url);
+  auto source = options_.open_source(options_.database_url);
   if (!source.ok()) {
     attempt.outcome = ErrorOutcome(job, source.status());
     return attempt;

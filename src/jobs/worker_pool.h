@@ -58,6 +58,8 @@ struct WorkerOptions {
   std::function<void(const std::string&)> log;  // one line per event; nothing when empty
   // How each thread gets its connection to the store (tests wrap it to inject faults).
   std::function<Result<std::unique_ptr<JobStore>>(const std::string&)> connect = ConnectJobStore;
+  // How an attempt opens the reports' database (tests wrap it to inject faults).
+  std::function<Result<std::unique_ptr<Source>>(const std::string&)> open_source = OpenSource;
 };
 
 class WorkerPool {

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -136,6 +137,14 @@ class WorkerPoolTest : public ::testing::Test {
       if (!inner.ok()) return inner.status();
       return std::unique_ptr<JobStore>(new FaultyStore(std::move(*inner), &faults_));
     };
+    o.retry_backoff = 100ms;
+    o.open_source = [this](const std::string& url) -> Result<std::unique_ptr<Source>> {
+      if (source_failures_ > 0) {
+        --source_failures_;
+        return source_error_;
+      }
+      return OpenSource(url);
+    };
     pool_ = std::make_unique<WorkerPool>(project_, o, &metrics_);
     ASSERT_TRUE(pool_->Start().ok());
   }
@@ -172,6 +181,8 @@ class WorkerPoolTest : public ::testing::Test {
   std::string url_;
   std::unique_ptr<JobStore> store_;
   Faults faults_;
+  std::atomic<int> source_failures_{0};  // the next attempts whose database cannot be opened
+  Status source_error_ = Status::TransientDatabase("the database system is starting up");
   RunMetrics metrics_;
   std::unique_ptr<WorkerPool> pool_;
   std::mutex log_mu_;
@@ -210,6 +221,37 @@ TEST_F(WorkerPoolTest, AnEndTheFenceRefusesPublishesNothing) {
   ASSERT_TRUE(WaitForLog("its lease was lost; another worker owns it, nothing published")) << Log();
   pool_->Stop();
   EXPECT_FALSE(FileExists(job.id + "-1.csv"));
+}
+
+TEST_F(WorkerPoolTest, ADatabaseThatIsDownForAMomentCostsOneAttempt) {
+  source_failures_ = 1;
+  StartPool();
+  const Job job = Enqueue();
+  ASSERT_TRUE(WaitForLog(" done: 2 rows")) << Log();
+  pool_->Stop();
+  auto now = store_->Get(job.id);
+  ASSERT_TRUE(now.ok() && *now);
+  EXPECT_EQ((*now)->state, JobState::kDone);
+  EXPECT_EQ((*now)->attempt, 2);
+  EXPECT_TRUE(FileExists(job.id + "-2.csv"));
+}
+
+TEST_F(WorkerPoolTest, ADatabaseThatRefusesForGoodFailsAtOnce) {
+  source_failures_ = 1;
+  source_error_ = Status::Database("password authentication failed for user \"app\"");
+  StartPool();
+  const Job job = Enqueue();
+  ASSERT_TRUE(WaitForLog("password authentication failed")) << Log();
+  for (int k = 0; k < 100; ++k) {  // the failure is recorded just after it is logged
+    auto now = store_->Get(job.id);
+    if (now.ok() && *now && (*now)->state == JobState::kFailed) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  pool_->Stop();
+  auto now = store_->Get(job.id);
+  ASSERT_TRUE(now.ok() && *now);
+  EXPECT_EQ((*now)->state, JobState::kFailed);
+  EXPECT_EQ((*now)->attempt, 1);
 }
 
 }  // namespace

@@ -26,6 +26,20 @@ std::string ResolveSqliteUrl(const std::string& url, const std::string& base) {
   return "sqlite:" + (std::filesystem::path(base) / *path).lexically_normal().string();
 }
 
+Query ReportQuery(const Project& project, const ReportSpec& report, std::vector<ParamValue> values,
+                  std::string_view role) {
+  Query query;
+  query.origin = "report " + report.name;
+  if (!role.empty()) query.origin += " (" + std::string(role) + ")";
+  // A base read from git is named "ref:" or "ref:folder" (check/versions.cc).
+  query.file = !project.folder.empty() && project.folder.back() == ':'
+                   ? project.folder + report.sql_path
+                   : (std::filesystem::path(project.folder) / report.sql_path).string();
+  query.sql = report.sql;
+  query.params = std::move(values);
+  return query;
+}
+
 Result<std::unique_ptr<Source>> OpenSource(const std::string& url) {
   if (auto path = SqlitePath(url)) return OpenSqliteSource(*path);
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 || url.find('=') != std::string::npos) {

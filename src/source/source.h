@@ -21,6 +21,7 @@
 #include "common/status.h"
 #include "common/value.h"
 #include "report/param.h"
+#include "report/project.h"
 #include "report/sql_params.h"
 
 namespace strata {
@@ -109,6 +110,13 @@ Result<std::vector<TextRow>> QueryText(Source* source, const std::string& sql, c
                                        std::chrono::milliseconds statement_timeout = std::chrono::milliseconds(0));
 // One cell as text, as QueryText writes it.
 std::string CellText(const Batch& batch, const Value& value);
+
+// The query that runs a project's report with these values (in report.sql.names' order): the one
+// place a report becomes a query, for export, serve and check. Its origin is "report NAME", with
+// " (role)" when a role is given (check's "base" and "candidate"); its file is the report's SQL file
+// as the project names it (folder/sql_path), so a database error points into that file.
+Query ReportQuery(const Project& project, const ReportSpec& report, std::vector<ParamValue> values,
+                  std::string_view role = {});
 
 // Opens a connection. Fails with kDatabase when the database cannot be reached, kUsage when the
 // URL is not one Strata knows.

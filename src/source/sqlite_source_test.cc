@@ -64,6 +64,27 @@ class SqliteSourceTest : public ::testing::Test {
   std::string path_;
 };
 
+// Export, serve and check make a report's query here: its origin names the report (and check's
+// role), its file is where the project keeps the SQL, also for a base read from git.
+TEST(ReportQueryTest, NamesTheReportAndItsFile) {
+  Project project;
+  project.folder = "projects/admin";
+  ReportSpec report;
+  report.name = "member_activity";
+  report.sql_path = "reports/member_activity.sql";
+  report.sql = *ParseSql("select :admin_id", "reports/member_activity.sql");
+  Query q = ReportQuery(project, report, {ParamValue{ParamType::kBigint, "7"}});
+  EXPECT_EQ(q.origin, "report member_activity");
+  EXPECT_EQ(q.file, "projects/admin/reports/member_activity.sql");
+  EXPECT_EQ(q.sql.text, report.sql.text);
+  ASSERT_EQ(q.params.size(), 1u);
+  EXPECT_EQ(q.params[0].text, "7");
+  project.folder = "origin/main:";
+  q = ReportQuery(project, report, {}, "base");
+  EXPECT_EQ(q.origin, "report member_activity (base)");
+  EXPECT_EQ(q.file, "origin/main:reports/member_activity.sql");
+}
+
 TEST_F(SqliteSourceTest, TypesFollowDeclarationsAndValues) {
   auto src = Open();
   Batch b;

@@ -263,6 +263,19 @@ class CheckTest(TempDirTest):
         code, out, err, doc = self.check("--base", project, project=project)
         self.assertEqual(code, 0, out + err)
         self.assertIn("nothing to check", err)
+        # An error in the base's SQL names its file as git does, not the temporary copy it ran from.
+        path = os.path.join(project, "reports", "member_activity.sql")
+        with open(path) as f:
+            good = f.read()
+        with open(path, "w") as f:
+            f.write("select no_such_column from members where admin_id = :admin_id and :from < :to")
+        git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "broken base")
+        with open(path, "w") as f:
+            f.write(good)
+        code, out, err, doc = self.check("--base", "HEAD", "member_activity", "--max-tenants", "2", project=project)
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("HEAD:reports-project/reports/member_activity.sql:1:", json.dumps(doc))
+        self.assertNotIn("strata-base-", json.dumps(doc))
 
     def test_usage_and_database_errors(self):
         project = Example.get()
