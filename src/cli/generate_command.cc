@@ -52,12 +52,14 @@ int RunGenerate(const GenerateArgs& args) {
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!result.ok()) return FailLoad(result.status());
   if (!args.quiet) {
+    const double rows = static_cast<double>(result->rows);
     std::fprintf(stderr,
-                 "strata: generated %s (scale %g, seed %llu) into %s in %.1f s: %.0f rows/s loading, then "
-                 "keys, indexes%s\n",
+                 "strata: generated %s (scale %g, seed %llu) into %s in %.1f s, keys, indexes%s included: %s rows/s "
+                 "end to end, %s rows/s loading\n",
                  Rows(result->rows).c_str(), args.scale, static_cast<unsigned long long>(args.seed),
-                 RedactUrl(db.url).c_str(), result->seconds, static_cast<double>(result->rows) / result->load_seconds,
-                 options.analyze ? " and ANALYZE" : "");
+                 RedactUrl(db.url).c_str(), result->seconds, options.analyze ? " and ANALYZE" : "",
+                 GroupThousands(static_cast<uint64_t>(rows / result->seconds)).c_str(),
+                 GroupThousands(static_cast<uint64_t>(rows / result->load_seconds)).c_str());
     for (const synth::TableCount& t : result->tables) {
       std::fprintf(stderr, "  %-12s %12s\n", t.table.c_str(), GroupThousands(t.rows).c_str());
     }
