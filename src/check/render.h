@@ -46,4 +46,8 @@ std::string RenderJson(const CheckResult& result);
 std::string Coverage(const ReportResult& report);
 size_t CountFromSweep(const ReportResult& report);
 
+// Where a report's tenants came from, the same in the terminal and in Markdown: "3 tenants: 1 named
+// with --tenants, 2 picked from the project's tenant query".
+std::string TenantsLine(const ReportResult& report);
+
 }  // namespace strata::check

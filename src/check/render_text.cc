@@ -77,9 +77,6 @@ std::string Coverage(const ReportResult& r) {
   return out;
 }
 
-namespace {
-
-// "3 tenants: 1 named with --tenants, 2 picked from the project's tenant query (...)".
 std::string TenantsLine(const ReportResult& r) {
   size_t named = 0;
   for (const TenantResult& t : r.tenants) {
@@ -93,8 +90,6 @@ std::string TenantsLine(const ReportResult& r) {
   return line + ": " + std::to_string(named) + " named with --tenants, " + std::to_string(n - named) + " picked from " +
          from;
 }
-
-}  // namespace
 
 std::string RenderText(const CheckResult& result) {
   std::string out;
