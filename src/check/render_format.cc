@@ -1,5 +1,7 @@
 #include "check/render_format.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -50,6 +52,99 @@ std::string EscapeHtml(std::string_view s) {
   out.reserve(s.size());
   AppendEscapedHtml(s, &out);
   return out;
+}
+
+namespace {
+
+bool IsAsciiAlnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// s repaired, control characters as spaces, without leading and trailing spaces.
+std::string OneLine(std::string_view s) {
+  std::string line = RepairUtf8(s);
+  for (char& c : line) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  const size_t first = line.find_first_not_of(' ');
+  if (first == std::string::npos) return "";
+  return line.substr(first, line.find_last_not_of(' ') + 1 - first);
+}
+
+// Where a line that starts with s would start a list, a thematic break or a setext heading: the
+// index of the character to escape ("-", "+", "=", or the "." or ")" that ends up to nine digits
+// before a space or the end, "1. "), else npos.
+size_t LeadingMarker(std::string_view s) {
+  if (s.empty()) return std::string_view::npos;
+  if (s[0] == '-' || s[0] == '+' || s[0] == '=') return 0;
+  size_t digits = 0;
+  while (digits < s.size() && digits < 10 && s[digits] >= '0' && s[digits] <= '9') ++digits;
+  const bool ordered = digits > 0 && digits < 10 && digits < s.size() && (s[digits] == '.' || s[digits] == ')') &&
+                       (digits + 1 == s.size() || s[digits + 1] == ' ');
+  return ordered ? digits : std::string_view::npos;
+}
+
+// An underscore between two ASCII letters or digits can neither open nor close emphasis
+// (CommonMark 0.30, 6.2), so names like member_activity stay readable.
+bool InertUnderscore(std::string_view s, size_t i) {
+  return i > 0 && i + 1 < s.size() && IsAsciiAlnum(s[i - 1]) && IsAsciiAlnum(s[i + 1]);
+}
+
+// GitHub links "http://..." and "www...." in text by itself; an escaped ':' or '.' stops it.
+bool StartsAutolink(std::string_view s, size_t i) {
+  if (s[i] == ':') return s.substr(i + 1, 2) == "//";
+  if (s[i] != '.' || i < 3) return false;
+  std::string www(s.substr(i - 3, 3));
+  for (char& c : www) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return www == "www";
+}
+
+}  // namespace
+
+std::string EscapeMarkdown(std::string_view s) {
+  const std::string line = OneLine(s);
+  const size_t marker = LeadingMarker(line);
+  std::string out;
+  out.reserve(line.size() + line.size() / 8);
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    switch (c) {
+      case '&': out += "&amp;"; continue;
+      case '<': out += "&lt;"; continue;
+      case '>': out += "&gt;"; continue;
+      case '\\':
+      case '`':
+      case '*':
+      case '[':
+      case ']':
+      case '|':
+      case '~':
+      case '#':
+      case '$': out += '\\'; break;
+      case '_':
+        if (!InertUnderscore(line, i)) out += '\\';
+        break;
+      default:
+        if (i == marker || StartsAutolink(line, i)) out += '\\';
+        break;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string MarkdownCodeBlock(std::string_view content, std::string_view info) {
+  std::string text;
+  const std::string repaired = RepairUtf8(content);
+  size_t run = 0, longest = 0;
+  for (char c : repaired) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+    if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t') text += c;
+  }
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  const std::string fence(std::max<size_t>(3, longest + 1), '`');
+  return fence + std::string(info) + "\n" + text + fence + "\n\n";
 }
 
 std::string FormatFixed(double v, int precision) {

@@ -1,4 +1,4 @@
-// Text and numbers as the check renderers write them: untrusted text escaped for HTML, and
+// Text and numbers as the check renderers write them: untrusted text escaped for HTML and Markdown, and
 // milliseconds, counts and ratios formatted the same way everywhere a person reads them.
 #pragma once
 
@@ -19,6 +19,22 @@ void AppendXml(std::string_view s, XmlContext context, std::string* out);
 // The same rules for HTML text and quoted attribute values (one escaper for every markup Strata writes).
 void AppendEscapedHtml(std::string_view s, std::string* out);
 std::string EscapeHtml(std::string_view s);
+
+// s as Markdown (GitHub-flavoured) text that shows exactly s, on one line, in a paragraph or a table
+// cell: invalid UTF-8 becomes U+FFFD; control characters (line breaks too) become spaces, and
+// leading and trailing spaces are dropped; & < > become references, so no HTML can start;
+// \ ` * [ ] | ~ # $ are backslash-escaped, and _ too unless it stands between two letters or
+// digits, so no code, emphasis, link, table cell, strike-through, heading or math can start; a
+// leading list or heading marker (-, +, =, "1. " or "1) ") is escaped, and so are the ':' of "://"
+// and the '.' of "www.", so no link is made. (GitHub still links e-mail addresses, @names and
+// #numbers in text: escapes cannot stop that.)
+std::string EscapeMarkdown(std::string_view s);
+
+// A fenced code block that shows content verbatim, info string and all, ending with a blank line.
+// The fence is one backtick longer than the longest run of backticks in content (at least three),
+// so nothing in it can close the block. Invalid UTF-8 becomes U+FFFD; CR and the other control
+// characters but tab and LF are dropped. REQUIRES: info is Strata's own word ("sql", "text").
+std::string MarkdownCodeBlock(std::string_view content, std::string_view info);
 
 // Fixed-point text that does not depend on the C locale: FormatFixed(1.234, 2) == "1.23". A value that is
 // not finite is written "0".

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "check/render_chart.h"
+#include "check/render_format.h"
 #include "check/runner.h"
 #include "common/text.h"
 
@@ -357,6 +358,25 @@ TEST(RenderJunitTest, DropsWhatXmlCannotCarry) {
   EXPECT_EQ(XmlProblem(xml), "");
   EXPECT_NE(xml.find("<testsuite name=\"r\""), std::string::npos);
   EXPECT_NE(xml.find("name=\"tenant ok\x7f&#13; (simple)\""), std::string::npos);
+}
+
+TEST(RenderFormatTest, EscapesMarkdownTextAndCodeBlocks) {
+  EXPECT_EQ(EscapeMarkdown("member_activity admin_id"), "member_activity admin_id");
+  EXPECT_EQ(EscapeMarkdown("_x_ a_ _b __init__"), "\\_x\\_ a\\_ \\_b \\_\\_init\\_\\_");
+  EXPECT_EQ(EscapeMarkdown("  two\nlines\r\tand\x01 more  "), "two lines  and  more");
+  EXPECT_EQ(EscapeMarkdown("- x"), "\\- x");
+  EXPECT_EQ(EscapeMarkdown("12. x"), "12\\. x");
+  EXPECT_EQ(EscapeMarkdown("12 x. 3"), "12 x. 3");
+  EXPECT_EQ(EscapeMarkdown("19440.75"), "19440.75");
+  EXPECT_EQ(EscapeMarkdown("7)"), "7\\)");
+  EXPECT_EQ(EscapeMarkdown("---"), "\\---");
+  EXPECT_EQ(EscapeMarkdown("see https://x.example or WWW.x.example"), "see https\\://x.example or WWW\\.x.example");
+  EXPECT_EQ(EscapeMarkdown("+"), "\\+");
+  EXPECT_EQ(EscapeMarkdown("bad\xff"), "bad\xEF\xBF\xBD");
+  EXPECT_EQ(EscapeMarkdown("&amp; <!-- -->"), "&amp;amp; &lt;!-- --&gt;");
+  EXPECT_EQ(MarkdownCodeBlock("a\r\nb", "sql"), "```sql\na\nb\n```\n\n");
+  EXPECT_EQ(MarkdownCodeBlock("x ``` y `` z\x01", "text"), "````text\nx ``` y `` z\n````\n\n");
+  EXPECT_EQ(MarkdownCodeBlock("", "text"), "```text\n```\n\n");
 }
 
 }  // namespace
