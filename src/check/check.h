@@ -5,10 +5,11 @@
 // versions on each of them alternately, compares their rows (compare.h) and their times
 // (timing.h), reads their plans and the statistics the plans depend on (plans.h, statistics.h),
 // and returns a CheckResult that the renderers (render.h) turn into the terminal table, the
-// verdict JSON, the HTML report and JUnit XML. After the picked tenants, a correctness sweep compares
-// base and candidate (one run each) on the remaining tenants, rarest value features first, within a
-// time budget. Nothing here writes to the database except --statistics fresh or both, which run
-// ANALYZE on the tables the reports read (fresh: before; both: after, to re-time slow tenants).
+// verdict JSON, the HTML report, JUnit XML and Markdown. After the picked tenants, a correctness
+// sweep compares base and candidate (one run each) on the remaining tenants, rarest value features
+// first, within a time budget. Nothing here writes to the database except --statistics fresh or
+// both, which run ANALYZE on the tables the reports read (fresh: before; both: after, to re-time
+// slow tenants).
 //
 // Thread-safety: RunCheck uses one Source from one thread; Source::Cancel() from another thread
 // stops it (the result is then an error with Status::Code::kCancelled).

@@ -7,6 +7,7 @@
 // characters the format cannot carry are dropped. A hostile tenant value cannot inject markup.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "check/check.h"
@@ -27,6 +28,24 @@ std::string RenderHtml(const CheckResult& result);
 // fingerprint. Counts (tests, failures, errors) are on every suite and on <testsuites>; a case's
 // time is the sum of both versions' timed runs, the top-level time is the check's wall time.
 std::string RenderJunit(const CheckResult& result);
+
+// GitHub-flavoured Markdown for a pull request comment. It starts with the overall verdict in bold
+// (**PASS** or **FAIL**), the reports checked and failed, the database, and what the gate cost. Per
+// report: a heading with its verdict, where its tenants came from and its coverage, a table (tenant,
+// why picked, rows, base ms, candidate ms, ratio, plan changed, verdict), then per failing tenant a
+// section with the explanation, errors, the first differing rows as a table, misestimates, and the
+// stale tables with the ANALYZE to run; the plan flips and the report's notes; last a collapsed
+// <details> block with every tenant's plans (fenced code blocks, base then candidate; a tenant
+// whose plans were shown for another tenant names it), the notes of passing tenants and the
+// statistics of the tables read.
+//
+// Text from the result is escaped as EscapeMarkdown (render_format.h) says, plans and SQL as
+// MarkdownCodeBlock: data cannot start markup or HTML, nor close the <details>. The document is at
+// most kMarkdownMaxBytes, below the 65,536 characters GitHub takes in a comment. When the whole
+// would be longer, the details are cut first (each report's details get what room the reports
+// before them left), then the reports' sections, and a line in italics says what was cut.
+inline constexpr size_t kMarkdownMaxBytes = 60000;
+std::string RenderMarkdown(const CheckResult& result);
 
 }  // namespace strata::check
 
