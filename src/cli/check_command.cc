@@ -1,5 +1,6 @@
 // strata check: the regression gate. Loads the base and the candidate, picks the reports, runs
-// check::RunCheck and writes the verdict where asked (terminal, --json, --html, --junit).
+// check::RunCheck and writes the verdict where asked (terminal, --json, --html, --junit,
+// --markdown).
 #include <unistd.h>
 
 #include <cstdio>
@@ -150,7 +151,10 @@ int RunCheckCommand(const CheckArgs& args) {
   struct Doc {
     const std::string& path;
     std::string (*render)(const check::CheckResult&);
-  } docs[] = {{args.json, check::RenderJson}, {args.html, check::RenderHtml}, {args.junit, check::RenderJunit}};
+  } docs[] = {{args.json, check::RenderJson},
+              {args.html, check::RenderHtml},
+              {args.junit, check::RenderJunit},
+              {args.markdown, check::RenderMarkdown}};
   for (const Doc& d : docs) {
     if (d.path.empty()) continue;
     Status s = WriteFile(d.path, d.render(result));

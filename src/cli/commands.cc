@@ -81,6 +81,7 @@ CLI::App* AddCheck(CLI::App& app, CheckArgs* a) {
   check_cmd->add_option("--json", a->json, "Write the verdict JSON (strata-check/1) here");
   check_cmd->add_option("--html", a->html, "Write a self-contained HTML report here");
   check_cmd->add_option("--junit", a->junit, "Write JUnit XML here");
+  check_cmd->add_option("--markdown", a->markdown, "Write the verdict as Markdown for a pull request comment here");
   check_cmd->add_flag("-q,--quiet", a->quiet, "No progress and no table (the exit code and files only)");
   return check_cmd;
 }

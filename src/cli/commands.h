@@ -73,7 +73,7 @@ struct CheckArgs {
   bool analyze_first = false;
   std::string statistics;    // current | fresh | both
   std::string sweep_budget;  // a duration, or 0
-  std::string json, html, junit;
+  std::string json, html, junit, markdown;
   bool quiet = false;
 };
 // Exit: 0 pass, 1 fail (a regression or different results), 2 usage/config, 3 database.

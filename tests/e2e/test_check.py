@@ -62,7 +62,8 @@ class CheckTest(TempDirTest):
     def test_wrong_rewrite_fails_on_the_admins_it_is_wrong_for(self):
         project = Example.get()
         code, out, err, doc = self.check("member_activity_rewrite", "--base-report", "member_activity",
-                                         "--html", self.path("v.html"), "--junit", self.path("v.xml"))
+                                         "--html", self.path("v.html"), "--junit", self.path("v.xml"),
+                                         "--markdown", self.path("v.md"))
         self.assertEqual(code, 1, out + err)
         self.assertEqual(doc["format"], "strata-check/1")
         self.assertEqual(doc["verdict"], "fail")
@@ -105,6 +106,18 @@ class CheckTest(TempDirTest):
         self.assertIn("<svg", html)
         self.assertNotRegex(html, r"(src|href)\s*=\s*[\"']?(https?:)?//")
         self.assertNotIn("<script", html)
+        # Markdown for the pull request: the verdict first, then the report, each different tenant's
+        # section with its rows, and the plans collapsed.
+        md = read(self.path("v.md"))
+        self.assertTrue(md.startswith("**FAIL**: 1 report(s) checked, 1 failed, on "), md[:200])
+        self.assertIn("### member_activity_rewrite against member_activity: **FAIL**", md)
+        for tenant in different:
+            self.assertIn(f"#### **DIFFERENT RESULTS**, tenant {tenant} (", md)
+            self.assertRegex(md, rf"\| {tenant} \((simple|prepared)\) \|.*\| \*\*DIFFERENT RESULTS\*\* \|")
+        self.assertIn("rows only in candidate; the first of each:\n\n|  | ", md)
+        self.assertIn("<details><summary>Details of member_activity_rewrite:", md)
+        self.assertEqual(md.count("<details>"), md.count("</details>"))
+        self.assertLessEqual(len(md), 60000)
 
     def project_with_list(self, name, list_sql):
         """A copy of the example project whose [tenant] list is list_sql (None: no list)."""
