@@ -57,11 +57,15 @@ class RowSample {
   RowSample(std::unordered_map<uint64_t, int64_t> wanted, size_t limit) : wanted_(std::move(wanted)), limit_(limit) {}
   void Add(const Batch& batch);
   std::vector<std::vector<std::string>> TakeRows() { return std::move(rows_); }
+  // The result's column names, set by whoever runs the query.
+  void SetColumns(std::vector<std::string> names) { columns_ = std::move(names); }
+  const std::vector<std::string>& columns() const { return columns_; }
 
  private:
   std::unordered_map<uint64_t, int64_t> wanted_;
   size_t limit_;
   std::vector<std::vector<std::string>> rows_;
+  std::vector<std::string> columns_;
   std::string scratch_;
 };
 

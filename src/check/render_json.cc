@@ -155,6 +155,14 @@ std::string RenderJson(const CheckResult& result) {
         jt["diff"] = {{"only_in_base", d.only_in_base}, {"only_in_candidate", d.only_in_candidate},
                       {"order_only", d.order_only},     {"first_order_difference", d.first_order_difference},
                       {"base_rows", Rows(d.base_rows)}, {"candidate_rows", Rows(d.candidate_rows)}};
+        ordered_json columns = ordered_json::array();
+        for (const std::string& c : d.columns) columns.push_back(Clean(c));
+        jt["diff"]["columns"] = columns;
+        if (!d.candidate_columns.empty()) {
+          ordered_json theirs = ordered_json::array();
+          for (const std::string& c : d.candidate_columns) theirs.push_back(Clean(c));
+          jt["diff"]["candidate_columns"] = theirs;
+        }
       }
       ordered_json tables = ordered_json::array();
       for (const TableHealth& h : t.tables) tables.push_back(Health(h));

@@ -163,6 +163,8 @@ Status CompareRows(TenantCheck& c) {
     if (!r2.ok() && Fatal(r2.status())) return r2.status();
     diff.base_rows = sb.TakeRows();
     diff.candidate_rows = sc.TakeRows();
+    diff.columns = sb.columns();
+    if (sc.columns() != sb.columns()) diff.candidate_columns = sc.columns();
   }
   c.tr.diff = std::move(diff);
   return Status::Ok();
@@ -238,6 +240,11 @@ Result<double> Runner::Run(const Version& v, std::chrono::milliseconds timeout, 
   if (!cursor.ok()) {
     cost_->query_ms += MsSince(t0);
     return cursor.status();
+  }
+  if (sample != nullptr) {
+    std::vector<std::string> names;
+    for (const Column& c : (*cursor)->columns()) names.push_back(c.name);
+    sample->SetColumns(std::move(names));
   }
   Status s;
   double hashing = 0;

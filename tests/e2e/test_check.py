@@ -81,6 +81,7 @@ class CheckTest(TempDirTest):
             if t["verdict"] == "different_results":
                 self.assertGreater(t["diff"]["only_in_base"], 0)
                 self.assertTrue(t["diff"]["base_rows"] and t["diff"]["candidate_rows"])
+                self.assertIn("member_id", t["diff"]["columns"])  # the rows come with their column names
                 self.assertIn(str(t["tenant"]), t["explanation"])
                 # The rows shown are real rows of the base: the member ids belong to the admin.
                 db = sqlite3.connect(os.path.join(project, "demo.db"))
