@@ -101,6 +101,19 @@ bool StartsAutolink(std::string_view s, size_t i) {
 
 }  // namespace
 
+namespace {
+
+// A ':' that could open an emoji shortcode (":+1:", ":tada:"): at the start or after a non-word
+// character, and followed by one.
+bool StartsShortcode(const std::string& line, size_t i) {
+  const auto word = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '+' || c == '-';
+  };
+  return (i == 0 || !word(line[i - 1])) && i + 1 < line.size() && word(line[i + 1]);
+}
+
+}  // namespace
+
 std::string EscapeMarkdown(std::string_view s) {
   const std::string line = OneLine(s);
   const size_t marker = LeadingMarker(line);
@@ -124,11 +137,15 @@ std::string EscapeMarkdown(std::string_view s) {
       case '_':
         if (!InertUnderscore(line, i)) out += '\\';
         break;
+      case '@':  // a word joiner after it: no @mention that notifies people
+        out += "@\u2060";
+        continue;
       default:
         if (i == marker || StartsAutolink(line, i)) out += '\\';
         break;
     }
     out += c;
+    if (c == ':' && StartsShortcode(line, i)) out += "\u2060";  // no :emoji:
   }
   return out;
 }

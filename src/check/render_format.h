@@ -26,8 +26,9 @@ std::string EscapeHtml(std::string_view s);
 // \ ` * [ ] | ~ # $ are backslash-escaped, and _ too unless it stands between two letters or
 // digits, so no code, emphasis, link, table cell, strike-through, heading or math can start; a
 // leading list or heading marker (-, +, =, "1. " or "1) ") is escaped, and so are the ':' of "://"
-// and the '.' of "www.", so no link is made. (GitHub still links e-mail addresses, @names and
-// #numbers in text: escapes cannot stop that.)
+// and the '.' of "www.", so no link is made. An '@' and a ':' that could open an emoji shortcode
+// get a word joiner (U+2060) after them, so data mentions nobody, links no e-mail address and
+// shows no emoji. (GitHub still links #numbers in text: an escape cannot stop that.)
 std::string EscapeMarkdown(std::string_view s);
 
 // A fenced code block that shows content verbatim, info string and all, ending with a blank line.

@@ -475,7 +475,7 @@ TEST(RenderMarkdownTest, APassingCheckSaysPassAndListsEveryTenant) {
 TEST(RenderMarkdownTest, AFailingCheckShowsEachFailureWithItsRowsAndNotes) {
   const std::string md = RenderMarkdown(Sample());
   EXPECT_TRUE(
-      md.starts_with("**FAIL**: 2 report(s) checked, 2 failed, on postgresql\\://app@db/prod (statistics "
+      md.starts_with("**FAIL**: 2 report(s) checked, 2 failed, on postgresql\\://app@\u2060db/prod (statistics "
                      "refreshed first: ANALYZE public.orders)\n"))
       << md;
   EXPECT_NE(md.find("### member_activity: **FAIL**"), std::string::npos);
@@ -583,6 +583,9 @@ TEST(RenderFormatTest, EscapesMarkdownTextAndCodeBlocks) {
   EXPECT_EQ(EscapeMarkdown("+"), "\\+");
   EXPECT_EQ(EscapeMarkdown("bad\xff"), "bad\xEF\xBF\xBD");
   EXPECT_EQ(EscapeMarkdown("&amp; <!-- -->"), "&amp;amp; &lt;!-- --&gt;");
+  // No mention, no e-mail link, no emoji; a time of day keeps its colons as they are.
+  EXPECT_EQ(EscapeMarkdown("@org/team a@b.example"), "@\u2060org/team a@\u2060b.example");
+  EXPECT_EQ(EscapeMarkdown(":+1: at 10:30"), ":\u2060+1: at 10:30");
   EXPECT_EQ(MarkdownCodeBlock("a\r\nb", "sql"), "```sql\na\nb\n```\n\n");
   EXPECT_EQ(MarkdownCodeBlock("x ``` y `` z\x01", "text"), "````text\nx ``` y `` z\n````\n\n");
   EXPECT_EQ(MarkdownCodeBlock("", "text"), "```text\n```\n\n");

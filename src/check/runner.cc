@@ -163,8 +163,10 @@ Status CompareRows(TenantCheck& c) {
     if (!r2.ok() && Fatal(r2.status())) return r2.status();
     diff.base_rows = sb.TakeRows();
     diff.candidate_rows = sc.TakeRows();
-    diff.columns = sb.columns();
-    if (sc.columns() != sb.columns()) diff.candidate_columns = sc.columns();
+    if (r1.ok() && r2.ok()) {  // a run that failed has no columns to compare
+      diff.columns = sb.columns();
+      if (sc.columns() != sb.columns()) diff.candidate_columns = sc.columns();
+    }
   }
   c.tr.diff = std::move(diff);
   return Status::Ok();

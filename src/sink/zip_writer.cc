@@ -1,8 +1,11 @@
 #include "sink/zip_writer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -76,18 +79,32 @@ std::string StoredBlockHeader(size_t size) {
           static_cast<char>(nlen >> 8)};
 }
 
+// An unnamed temporary file in $TMPDIR (else /tmp): it is gone when closed, or when the process dies.
+Status OpenSpool(std::FILE** spool) {
+  const char* env = std::getenv("TMPDIR");
+  const std::string dir = env != nullptr && env[0] != '\0' ? env : "/tmp";
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {  // a file system without O_TMPFILE
+    std::string name = dir + "/.strata-sheet-XXXXXX";
+    fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd >= 0) ::unlink(name.c_str());
+  }
+  if (fd >= 0) *spool = ::fdopen(fd, "w+b");
+  if (fd < 0 || *spool == nullptr) {
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    return Status::Io("cannot make a temporary file in " + dir + " to hold a sheet written to a stream (" +
+                      std::strerror(error) + "); set TMPDIR to a folder with room");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ZipWriter::ReserveLateHead(size_t size) {
   if (size > 0xFFFF) return Status::Internal("zip: a late head is larger than one stored block");
   late_head_size_ = size;
-  if (!out_->can_overwrite()) {
-    spool_ = std::tmpfile();
-    if (spool_ == nullptr) {
-      return Status::Io(std::string("cannot make a temporary file to hold a sheet: ") + std::strerror(errno));
-    }
-    return Status::Ok();
-  }
+  if (!out_->can_overwrite()) return OpenSpool(&spool_);
   STRATA_RETURN_IF_ERROR(out_->Write(StoredBlockHeader(size)));
   late_head_offset_ = out_->bytes_written();
   return out_->Write(std::string(size, ' '));
@@ -102,7 +119,7 @@ Status ZipWriter::PlaceLateHead(std::string_view head) {
   Status s = out_->Write(StoredBlockHeader(head.size()));
   if (s.ok()) s = out_->Write(head);
   std::vector<char> chunk(256 * 1024);
-  if (std::fflush(spool) != 0 || std::fseek(spool, 0, SEEK_SET) != 0) {
+  if (s.ok() && (std::fflush(spool) != 0 || std::fseek(spool, 0, SEEK_SET) != 0)) {
     s = Status::Io(std::string("cannot read back the temporary file that holds a sheet: ") + std::strerror(errno));
   }
   while (s.ok()) {
@@ -157,6 +174,7 @@ Status ZipWriter::EndEntry(std::string_view late_head) {
   if (late_head_size_ > 0 || !late_head.empty()) {
     STRATA_RETURN_IF_ERROR(PlaceLateHead(late_head));
     // The CRC of head + rest, from the rest's CRC that was kept as the rest arrived.
+    static_assert(sizeof(z_off_t) >= 8, "crc32_combine takes the rest's length as z_off_t");
     e.crc = static_cast<uint32_t>(crc32_combine(Crc32(0, late_head), e.crc, static_cast<z_off_t>(e.uncompressed)));
     e.uncompressed += late_head.size();
   }

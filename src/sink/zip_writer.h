@@ -15,7 +15,8 @@
 // An entry may have a late head: its first bytes are given only when it ends (a sheet's
 // <dimension> is known after its last row). The head is kept as a stored (uncompressed) deflate
 // block in front of the deflated rest; a file output overwrites it in place, and for a stream the
-// deflated rest waits in a temporary file until the head is known. Either way memory stays flat.
+// deflated rest waits in an unnamed temporary file in $TMPDIR (else /tmp) until the head is known.
+// Either way memory stays flat (unless that folder is in memory: tmpfs).
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -102,6 +103,29 @@ TEST(ZipWriterTest, ALateHeadIsOverwrittenInAFile) {
     bytes << in.rdbuf();
     EXPECT_EQ(testing::Unzip(bytes.str())["sheet.xml"].data, expected) << rest;
     std::filesystem::remove(path);
+  }
+}
+
+// A stream's sheet waits in $TMPDIR; a TMPDIR that cannot hold it is an error that says so.
+TEST(ZipWriterTest, AStreamsSheetWaitsInTmpdir) {
+  const char* before = std::getenv("TMPDIR");
+  const std::string saved = before != nullptr ? before : "";
+  const std::string dir = ::testing::TempDir();  // before TMPDIR changes: it reads TMPDIR too
+  setenv("TMPDIR", "/nonexistent-strata-tmp", 1);
+  StringOutput out(/*seekable=*/false);
+  ZipWriter zip(&out, ZipOptions{});
+  Status s = zip.BeginEntry("sheet.xml", 4);
+  EXPECT_EQ(s.code(), Status::Code::kIo);
+  EXPECT_NE(s.message().find("/nonexistent-strata-tmp"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("TMPDIR"), std::string::npos) << s.message();
+  setenv("TMPDIR", dir.c_str(), 1);
+  StringOutput out2(/*seekable=*/false);
+  const std::string expected = WriteLateHeadArchive(&out2, 300'000);
+  EXPECT_EQ(testing::Unzip(out2.data())["sheet.xml"].data, expected);
+  if (before != nullptr) {
+    setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
   }
 }
 
