@@ -175,6 +175,11 @@ class WorkerPoolTest : public ::testing::Test {
     return log_;
   }
   bool FileExists(const std::string& name) { return fs::exists(dir_ / "files" / name); }
+  // The job as the store has it now (a default Job when the store cannot say).
+  Job Now(const std::string& id) {
+    auto now = store_->Get(id);
+    return now.ok() && *now ? **now : Job{};
+  }
 
   fs::path dir_;
   Project project_;
@@ -196,10 +201,9 @@ TEST_F(WorkerPoolTest, AnEndWhoseCommitAnswerWasLostIsRecognizedAndItsFileKept) 
   const Job job = Enqueue();
   ASSERT_TRUE(WaitForLog(" done: 2 rows")) << Log();
   pool_->Stop();
-  auto now = store_->Get(job.id);
-  ASSERT_TRUE(now.ok() && *now);
-  EXPECT_EQ((*now)->state, JobState::kDone);
-  EXPECT_EQ((*now)->file, job.id + "-1.csv");
+  const Job now = Now(job.id);
+  EXPECT_EQ(now.state, JobState::kDone);
+  EXPECT_EQ(now.file, job.id + "-1.csv");
   EXPECT_TRUE(FileExists(job.id + "-1.csv")) << "the published file was deleted";
   EXPECT_EQ(Log().find("lease was lost"), std::string::npos) << Log();
 }
@@ -229,10 +233,9 @@ TEST_F(WorkerPoolTest, ADatabaseThatIsDownForAMomentCostsOneAttempt) {
   const Job job = Enqueue();
   ASSERT_TRUE(WaitForLog(" done: 2 rows")) << Log();
   pool_->Stop();
-  auto now = store_->Get(job.id);
-  ASSERT_TRUE(now.ok() && *now);
-  EXPECT_EQ((*now)->state, JobState::kDone);
-  EXPECT_EQ((*now)->attempt, 2);
+  const Job now = Now(job.id);
+  EXPECT_EQ(now.state, JobState::kDone);
+  EXPECT_EQ(now.attempt, 2);
   EXPECT_TRUE(FileExists(job.id + "-2.csv"));
 }
 
@@ -242,16 +245,13 @@ TEST_F(WorkerPoolTest, ADatabaseThatRefusesForGoodFailsAtOnce) {
   StartPool();
   const Job job = Enqueue();
   ASSERT_TRUE(WaitForLog("password authentication failed")) << Log();
-  for (int k = 0; k < 100; ++k) {  // the failure is recorded just after it is logged
-    auto now = store_->Get(job.id);
-    if (now.ok() && *now && (*now)->state == JobState::kFailed) break;
-    std::this_thread::sleep_for(20ms);
+  for (int k = 0; k < 100 && Now(job.id).state != JobState::kFailed; ++k) {
+    std::this_thread::sleep_for(20ms);  // the failure is recorded just after it is logged
   }
   pool_->Stop();
-  auto now = store_->Get(job.id);
-  ASSERT_TRUE(now.ok() && *now);
-  EXPECT_EQ((*now)->state, JobState::kFailed);
-  EXPECT_EQ((*now)->attempt, 1);
+  const Job now = Now(job.id);
+  EXPECT_EQ(now.state, JobState::kFailed);
+  EXPECT_EQ(now.attempt, 1);
 }
 
 }  // namespace
