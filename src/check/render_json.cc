@@ -86,6 +86,21 @@ ordered_json Rows(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
+ordered_json CleanNames(const std::vector<std::string>& names) {
+  ordered_json out = ordered_json::array();
+  for (const std::string& n : names) out.push_back(Clean(n));
+  return out;
+}
+
+ordered_json DiffJson(const RowDiff& d) {
+  ordered_json diff = {{"only_in_base", d.only_in_base},  {"only_in_candidate", d.only_in_candidate},
+                       {"order_only", d.order_only},      {"first_order_difference", d.first_order_difference},
+                       {"base_rows", Rows(d.base_rows)},  {"candidate_rows", Rows(d.candidate_rows)},
+                       {"columns", CleanNames(d.columns)}};
+  if (!d.candidate_columns.empty()) diff["candidate_columns"] = CleanNames(d.candidate_columns);
+  return diff;
+}
+
 }  // namespace
 
 std::string RenderJson(const CheckResult& result) {
@@ -150,20 +165,7 @@ std::string RenderJson(const CheckResult& result) {
         sizes[Clean(r.dimensions[k])] = t.tenant.sizes[k];
       }
       jt["sizes"] = sizes;
-      if (t.diff) {
-        const RowDiff& d = *t.diff;
-        jt["diff"] = {{"only_in_base", d.only_in_base}, {"only_in_candidate", d.only_in_candidate},
-                      {"order_only", d.order_only},     {"first_order_difference", d.first_order_difference},
-                      {"base_rows", Rows(d.base_rows)}, {"candidate_rows", Rows(d.candidate_rows)}};
-        ordered_json columns = ordered_json::array();
-        for (const std::string& c : d.columns) columns.push_back(Clean(c));
-        jt["diff"]["columns"] = columns;
-        if (!d.candidate_columns.empty()) {
-          ordered_json theirs = ordered_json::array();
-          for (const std::string& c : d.candidate_columns) theirs.push_back(Clean(c));
-          jt["diff"]["candidate_columns"] = theirs;
-        }
-      }
+      if (t.diff) jt["diff"] = DiffJson(*t.diff);
       ordered_json tables = ordered_json::array();
       for (const TableHealth& h : t.tables) tables.push_back(Health(h));
       jt["tables"] = tables;

@@ -92,6 +92,42 @@ Status NoExampleHere(const DemoArgs& args, const Status& load_error) {
                        " . && strata demo --project admin-reports");
 }
 
+// The gate, on the example's three rewrites of the report: the one that crawls for the heaviest
+// admins, the one that is wrong for the unusual ones, and the benign one. Each must get the exit
+// code the example expects.
+int RunGates(const DemoArgs& args, const Project& project) {
+  struct Gate {
+    const char* candidate;
+    const char* story;
+    int expected;  // the exit code the gate must give
+  } gates[] = {
+      {"member_activity_subqueries",
+       "a \"simpler\" rewrite with correlated subqueries: as fast as the original for typical admins", kExitFailure},
+      {"member_activity_rewrite", "a \"faster\" rewrite that joins before summing: same rows on typical data",
+       kExitFailure},
+      {"member_activity_fast", "a benign rewrite that reads payments once", kExitOk},
+  };
+  for (const Gate& g : gates) {
+    if (project.FindReport(g.candidate) == nullptr || project.FindReport("member_activity") == nullptr) continue;
+    std::printf("\n== strata check %s --base-report member_activity\n   (%s)\n", g.candidate, g.story);
+    std::fflush(stdout);
+    CheckArgs c;
+    c.project = args.project;
+    c.reports = {g.candidate};
+    c.base_report = "member_activity";
+    c.repetitions = 3;
+    c.max_tenants = 16;
+    const int code = RunCheckCommand(c);
+    if (code != kExitOk && code != kExitFailure) return code;
+    std::printf("   -> exit %d: %s\n", code,
+                code == g.expected
+                    ? (code == kExitOk ? "passes, as it should" : "fails, as it should: it must not ship")
+                    : "NOT what the example expects");
+    if (code != g.expected) return kExitFailure;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunDemo(const DemoArgs& args) {
@@ -166,38 +202,7 @@ int RunDemo(const DemoArgs& args) {
       e.output.c_str(), GroupThousands(static_cast<uint64_t>(heaviest.size)).c_str(), dimension.c_str(),
       median > 0 ? heaviest.size / median : 0.0, tenant.c_str(), tenant.c_str(), heaviest.tenant.c_str());
 
-  // The gate, on the example's three rewrites of the report: the one that crawls for the heaviest
-  // admins, the one that is wrong for the unusual ones, and the benign one.
-  struct Gate {
-    const char* candidate;
-    const char* story;
-    int expected;  // the exit code the gate must give
-  } gates[] = {
-      {"member_activity_subqueries",
-       "a \"simpler\" rewrite with correlated subqueries: as fast as the original for typical admins", kExitFailure},
-      {"member_activity_rewrite", "a \"faster\" rewrite that joins before summing: same rows on typical data",
-       kExitFailure},
-      {"member_activity_fast", "a benign rewrite that reads payments once", kExitOk},
-  };
-  for (const Gate& g : gates) {
-    if (project->FindReport(g.candidate) == nullptr || project->FindReport("member_activity") == nullptr) continue;
-    std::printf("\n== strata check %s --base-report member_activity\n   (%s)\n", g.candidate, g.story);
-    std::fflush(stdout);
-    CheckArgs c;
-    c.project = args.project;
-    c.reports = {g.candidate};
-    c.base_report = "member_activity";
-    c.repetitions = 3;
-    c.max_tenants = 16;
-    const int code = RunCheckCommand(c);
-    if (code != kExitOk && code != kExitFailure) return code;
-    std::printf("   -> exit %d: %s\n", code,
-                code == g.expected
-                    ? (code == kExitOk ? "passes, as it should" : "fails, as it should: it must not ship")
-                    : "NOT what the example expects");
-    if (code != g.expected) return kExitFailure;
-  }
-  return kExitOk;
+  return RunGates(args, *project);
 }
 
 }  // namespace strata::cli
