@@ -438,7 +438,8 @@ Status Validate(const Profile& p, const std::string& origin) {
 Result<Profile> ProfileFromJson(const std::string& text, const std::string& origin) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Status::Usage(origin + ": not a JSON document");
-  const std::string format = j.value("format", "");
+  const auto found = j.find("format");
+  const std::string format = found != j.end() && found->is_string() ? found->get<std::string>() : "";
   if (format != kProfileFormat) {
     return Status::Usage(origin + ": \"format\" is \"" + format + "\", not \"" + kProfileFormat +
                          "\" (a profile written by strata profile)");

@@ -201,6 +201,8 @@ TEST(ProfileJsonTest, AnythingButAProfileIsAUsageErrorNamingTheFile) {
   EXPECT_NE(not_json.status().message().find("p.json"), std::string::npos);
   auto other = ProfileFromJson(R"({"format": "strata-profile/9"})", "p.json");
   EXPECT_NE(other.status().message().find("strata-profile/9"), std::string::npos);
+  auto format_object = ProfileFromJson(R"({"format": {"dialect": "sqlite"}, "tables": []})", "p.json");
+  EXPECT_EQ(format_object.status().code(), Status::Code::kUsage) << "a format that is no string is refused, not thrown";
   auto partial = ProfileFromJson(R"({"format": "strata-profile/1", "source": {"dialect": "sqlite"}})", "p.json");
   EXPECT_EQ(partial.status().code(), Status::Code::kUsage);
   EXPECT_NE(partial.status().message().find("tenant"), std::string::npos) << partial.status().message();
