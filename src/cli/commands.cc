@@ -177,6 +177,24 @@ CLI::App* AddKeyNew(CLI::App& app, KeyArgs* a) {
   return key_new;
 }
 
+// strata watch, and strata watch release (the chosen one of the two is returned through release)
+CLI::App* AddWatch(CLI::App& app, WatchArgs* a, CLI::App** release) {
+  CLI::App* watch_cmd = app.add_subcommand("watch",
+                                           "Show the watch's ledger: report versions that regressed for "
+                                           "some tenants, and their fallbacks");
+  auto common = [a](CLI::App* cmd) {
+    cmd->add_option("--project", a->project, "The project folder (default: the current folder)");
+    cmd->add_option("--jobs", a->jobs, "The job store strata serve uses (default sqlite:<project>/strata-jobs.db)");
+  };
+  common(watch_cmd);
+  watch_cmd->add_flag("--json", a->json, "Print the ledger as GET /api/v1/watch answers it");
+  *release = watch_cmd->add_subcommand("release", "Undo a fallback: the tenant runs the current version again");
+  common(*release);
+  (*release)->add_option("report", a->report, "The report")->required();
+  (*release)->add_option("--tenant", a->tenant, "The tenant")->required();
+  return watch_cmd;
+}
+
 // strata demo
 CLI::App* AddDemo(CLI::App& app, DemoArgs* a) {
   CLI::App* demo_cmd =
@@ -196,6 +214,7 @@ struct AllArgs {
   SynthArgs synth;
   ServeArgs serve;
   KeyArgs key;
+  WatchArgs watch;
   DemoArgs demo;
 };
 
@@ -239,6 +258,7 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", "strata " STRATA_VERSION);
   app.require_subcommand(1);
   AllArgs a;
+  CLI::App* watch_release = nullptr;
   const Command commands[] = {
       {AddReports(app, &a.reports), [&] { return RunReports(a.reports); }},
       {AddExport(app, &a.exporting), [&] { return RunExport(a.exporting); }},
@@ -248,6 +268,8 @@ int Main(int argc, char** argv) {
       {AddSynth(app, &a.synth), [&] { return RunSynthCommand(a.synth); }},
       {AddServe(app, &a.serve), [&] { return RunServe(a.serve); }},
       {AddKeyNew(app, &a.key), [&] { return RunKeyNew(a.key); }},
+      {AddWatch(app, &a.watch, &watch_release),
+       [&] { return *watch_release ? RunWatchRelease(a.watch) : RunWatch(a.watch); }},
       {AddDemo(app, &a.demo), [&] { return RunDemo(a.demo); }},
   };
   if (Status s = CheckCommandName(app, argc, argv); !s.ok()) return Fail(s);

@@ -130,6 +130,18 @@ struct SynthArgs {
 };
 int RunSynthCommand(const SynthArgs& args);
 
+struct WatchArgs {
+  std::string project = ".";
+  std::string jobs;  // the job store; default sqlite:<project>/strata-jobs.db, as for serve
+  bool json = false;
+  // strata watch release REPORT --tenant T
+  std::string report;
+  std::string tenant;
+};
+// Prints the watch's ledger (exit 0), or releases a fallback (exit 0 released, 1 nothing to release).
+int RunWatch(const WatchArgs& args);
+int RunWatchRelease(const WatchArgs& args);
+
 struct DemoArgs {
   std::string project = "examples/admin-reports";
   double scale = 1;

@@ -13,6 +13,7 @@
 #include "cli/cli_support.h"
 #include "cli/commands.h"
 #include "common/duration.h"
+#include "common/text.h"
 #include "server/auth.h"
 #include "server/server.h"
 #include "source/source.h"
@@ -203,7 +204,7 @@ int RunKeyNew(const KeyArgs& args) {
   const std::string config = project ? project->config_path : "strata.toml";
   auto key = server::NewApiKey();
   if (!key.ok()) return Fail(key.status());
-  const std::string lines = "[[serve.keys]]\nsha256 = \"" + server::Sha256Hex(*key) + "\"\n" +
+  const std::string lines = "[[serve.keys]]\nsha256 = \"" + Sha256Hex(*key) + "\"\n" +
                             (args.service ? "role = \"service\"" : tenant_line) + "\n";
   if (args.append) {
     Status added = AppendKey(args.project, config, lines);

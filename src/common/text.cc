@@ -1,7 +1,10 @@
 #include "common/text.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 namespace strata {
 
@@ -125,6 +128,29 @@ std::string GroupThousands(uint64_t n) {
     out += digits[k];
   }
   return out;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int k = 0; k < size; ++k) {
+    hex.push_back(kHex[digest[k] >> 4]);
+    hex.push_back(kHex[digest[k] & 15]);
+  }
+  return hex;
+}
+
+std::string UtcTimestamp(int64_t ms) {
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[96];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
+  return text;
 }
 
 }  // namespace strata

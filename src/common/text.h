@@ -38,4 +38,10 @@ std::string QuoteForMessage(std::string_view s, size_t max_bytes = 60);
 // Formats 1234567 as "1,234,567".
 std::string GroupThousands(uint64_t n);
 
+// "2026-12-02T22:53:52.123Z": milliseconds since the Unix epoch, in UTC.
+std::string UtcTimestamp(int64_t ms);
+
+// Lower-case hex of SHA-256 of data.
+std::string Sha256Hex(std::string_view data);
+
 }  // namespace strata

@@ -77,6 +77,7 @@ Result<ExportResult> RunExport(Source& source, const Query& query, Sink& sink, c
   const auto start = std::chrono::steady_clock::now();
   auto cursor = source.Execute(query, options.execute);
   if (!cursor.ok()) return cursor.status();
+  std::chrono::steady_clock::duration db_time = std::chrono::steady_clock::now() - start;
   ExportResult result;
   result.columns = (*cursor)->columns();
   STRATA_RETURN_IF_ERROR(sink.Begin(result.columns));
@@ -88,7 +89,9 @@ Result<ExportResult> RunExport(Source& source, const Query& query, Sink& sink, c
     for (;;) {
       Batch* b = exchange.TakeFree();
       if (b == nullptr) return;
+      const auto asked = std::chrono::steady_clock::now();
       Status s = rows->Next(b);
+      db_time += std::chrono::steady_clock::now() - asked;
       if (!s.ok()) {
         exchange.Fail(std::move(s));
         return;
@@ -122,6 +125,7 @@ Result<ExportResult> RunExport(Source& source, const Query& query, Sink& sink, c
   result.rows = sink.rows();
   result.bytes = out.bytes_written();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.db_seconds = std::chrono::duration<double>(db_time).count();
   result.warnings = sink.warnings();
   if (options.on_progress) {
     options.on_progress(Progress{result.rows, result.bytes, std::chrono::steady_clock::now() - start});

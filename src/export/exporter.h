@@ -39,6 +39,9 @@ struct ExportResult {
   uint64_t rows = 0;
   uint64_t bytes = 0;
   double seconds = 0;
+  // The time spent waiting for the database: running the query and reading its rows (the reader
+  // thread's time in Execute and Next, not the time it waited for the sink). The watch's measure.
+  double db_seconds = 0;
   std::vector<std::string> warnings;  // from the sink
 };
 

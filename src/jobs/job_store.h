@@ -82,6 +82,10 @@ struct Job {
   std::string file;         // the finished file's name in the files folder; empty when none (or expired)
   bool expired = false;     // done, and its file was deleted
   std::string error;        // why it failed, or why its last attempt was retried
+  // The report version its (last) attempt ran (watch/version.h); empty before it ran, or when the
+  // pool runs without a watch.
+  std::string version;
+  bool fallback = false;  // the watch ran the last good version instead of the current one
 };
 
 struct ClaimOptions {
@@ -154,6 +158,9 @@ class JobStore {
   // Renews the lease to lease_until and records progress, if attempt still holds the job.
   virtual Result<LeaseState> Heartbeat(const std::string& id, int attempt, int64_t rows, int64_t bytes,
                                        int64_t lease_until) = 0;
+  // Records which report version the attempt runs (and whether it is the watch's fallback), if
+  // attempt still holds the job.
+  virtual Status SetVersion(const std::string& id, int attempt, const std::string& version, bool fallback) = 0;
   // Ends the attempt. Returns false, changing nothing, when attempt no longer holds the job.
   virtual Result<bool> Finish(const std::string& id, int attempt, const Outcome& outcome, int64_t now) = 0;
   // A queued job becomes cancelled at once; a running one gets cancel_requested (its worker sees it

@@ -138,9 +138,15 @@ class PostgresStoreDb : public StoreDb {
   bool HasFinishFunction() const override { return true; }
   Status CreateSchema() override {
     // Two processes starting at once must not race on CREATE ... IF NOT EXISTS.
-    return Simple("BEGIN; " + AdvisoryLock(kSchemaLockKey) + "; " + JobTablesSql(true) + ClaimFunctionSql() +
+    std::string added;
+    for (const auto& [name, type] : kAddedJobColumns) {
+      added += std::string("ALTER TABLE strata_jobs ADD COLUMN IF NOT EXISTS ") + name + " " + type + ";";
+    }
+    return Simple("BEGIN; " + AdvisoryLock(kSchemaLockKey) + "; " + JobTablesSql(true) + added + ClaimFunctionSql() +
                   FinishFunctionSql() + " COMMIT");
   }
+  Status ExecScript(const std::string& sql) override { return Simple(sql); }
+  bool is_postgres() const override { return true; }
   const std::string& description() const override { return description_; }
 
  private:

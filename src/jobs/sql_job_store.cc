@@ -14,7 +14,8 @@ namespace {
 
 constexpr const char* kJobColumns =
     "id, seq, tenant, report, format, params, state, attempt, max_attempts, lease_owner, lease_until, run_after, "
-    "cancel_requested, row_count, byte_count, created_at, started_at, finished_at, expires_at, file, expired, error";
+    "cancel_requested, row_count, byte_count, created_at, started_at, finished_at, expires_at, file, expired, error, "
+    "version, fallback";
 
 int64_t Int(const std::optional<std::string>& text) {
   int64_t n = 0;
@@ -69,6 +70,8 @@ Job JobFromRow(const SqlRow& r) {
   job.file = r[19].value_or("");
   job.expired = Int(r[20]) != 0;
   job.error = r[21].value_or("");
+  job.version = r[22].value_or("");
+  job.fallback = Int(r[23]) != 0;
   return job;
 }
 
@@ -244,6 +247,13 @@ class SqlJobStore : public JobStore {
     if (!updated.ok()) return updated.status();
     if (rows.empty()) return LeaseState{false, false};
     return LeaseState{true, Int(rows[0][0]) != 0};
+  }
+
+  Status SetVersion(const std::string& id, int attempt, const std::string& version, bool fallback) override {
+    auto set =
+        db_->Exec("UPDATE strata_jobs SET version = ?, fallback = ? WHERE id = ? AND attempt = ? AND state = 'running'",
+                  {version, int64_t{fallback ? 1 : 0}, id, int64_t{attempt}});
+    return set.ok() ? Status::Ok() : set.status();
   }
 
   Result<bool> Finish(const std::string& id, int attempt, const Outcome& out, int64_t now) override {
@@ -425,22 +435,22 @@ std::string NewJobId() {
 namespace {
 
 Result<std::unique_ptr<JobStore>> Open(const std::string& url, bool create_tables) {
-  Result<std::unique_ptr<StoreDb>> db = Status::Usage("");
-  if (url.rfind("sqlite:", 0) == 0) {
-    db = OpenSqliteStoreDb(url.substr(7));
-  } else if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 ||
-             url.find('=') != std::string::npos) {
-    db = OpenPostgresStoreDb(url);
-  } else {
-    return Status::Usage("--jobs " + RedactUrl(url) +
-                         ": expected sqlite:FILE or a PostgreSQL URL (postgresql://user@host/db)");
-  }
+  Result<std::unique_ptr<StoreDb>> db = OpenStoreDb(url);
   if (!db.ok()) return db.status();
   if (create_tables) STRATA_RETURN_IF_ERROR((*db)->CreateSchema());
   return std::unique_ptr<JobStore>(new SqlJobStore(std::move(*db)));
 }
 
 }  // namespace
+
+Result<std::unique_ptr<StoreDb>> OpenStoreDb(const std::string& url) {
+  if (url.rfind("sqlite:", 0) == 0) return OpenSqliteStoreDb(url.substr(7));
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0 || url.find('=') != std::string::npos) {
+    return OpenPostgresStoreDb(url);
+  }
+  return Status::Usage("--jobs " + RedactUrl(url) +
+                       ": expected sqlite:FILE or a PostgreSQL URL (postgresql://user@host/db)");
+}
 
 Result<std::unique_ptr<JobStore>> OpenJobStore(const std::string& url) {
   return Open(url, true);

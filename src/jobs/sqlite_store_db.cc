@@ -73,7 +73,24 @@ class SqliteStoreDb : public StoreDb {
   Status Notify() override { return Status::Ok(); }
   void WaitForWork(std::chrono::milliseconds timeout) override { std::this_thread::sleep_for(timeout); }
   const char* ForUpdateSkipLocked() const override { return ""; }
-  Status CreateSchema() override { return Simple(JobTablesSql(false)); }
+  Status CreateSchema() override {
+    STRATA_RETURN_IF_ERROR(Simple("BEGIN IMMEDIATE"));
+    Status s = Simple(JobTablesSql(false));
+    for (const auto& [name, type] : kAddedJobColumns) {
+      if (!s.ok()) break;
+      std::vector<SqlRow> found;
+      auto asked = Exec("SELECT 1 FROM pragma_table_info('strata_jobs') WHERE name = ?", {std::string(name)}, &found);
+      if (!asked.ok()) s = asked.status();
+      if (s.ok() && found.empty()) s = Simple(std::string("ALTER TABLE strata_jobs ADD COLUMN ") + name + " " + type);
+    }
+    if (!s.ok()) {
+      Rollback();
+      return s;
+    }
+    return Simple("COMMIT");
+  }
+  Status ExecScript(const std::string& sql) override { return Simple(sql); }
+  bool is_postgres() const override { return false; }
   const std::string& description() const override { return description_; }
 
  private:

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -52,15 +53,23 @@ class StoreDb {
   // True on PostgreSQL, where Finish is one call of strata_finish() (FinishFunctionSql), for the
   // same reason: one round trip instead of four.
   virtual bool HasFinishFunction() const { return false; }
+  // True on PostgreSQL (for the types of other modules' tables).
+  virtual bool is_postgres() const = 0;
   // " FOR UPDATE SKIP LOCKED" where the database has it, else "".
   virtual const char* ForUpdateSkipLocked() const = 0;
-  // Creates the tables and indexes when missing.
+  // Creates the tables and indexes when missing, and adds the columns a store made by an older
+  // Strata lacks (kAddedJobColumns).
   virtual Status CreateSchema() = 0;
+  // Runs statements separated by ';', without arguments or results (other modules' tables).
+  virtual Status ExecScript(const std::string& sql) = 0;
   virtual const std::string& description() const = 0;
 };
 
 Result<std::unique_ptr<StoreDb>> OpenSqliteStoreDb(const std::string& path);
 Result<std::unique_ptr<StoreDb>> OpenPostgresStoreDb(const std::string& conninfo);
+// Either, by the URL's form: "sqlite:FILE", or a PostgreSQL URL or conninfo (kUsage otherwise).
+// The watch (watch/) keeps its tables in the same database through this.
+Result<std::unique_ptr<StoreDb>> OpenStoreDb(const std::string& url);
 
 // The tables, in the dialect's types. seq orders jobs by creation.
 inline std::string JobTablesSql(bool postgres) {
@@ -81,8 +90,9 @@ inline std::string JobTablesSql(bool postgres) {
          " byte_count " +
          i + " NOT NULL DEFAULT 0, created_at " + i + " NOT NULL, started_at " + i +
          " NOT NULL DEFAULT 0, finished_at " + i + " NOT NULL DEFAULT 0, expires_at " + i +
-         " NOT NULL DEFAULT 0, file TEXT, expired " + i +
-         " NOT NULL DEFAULT 0, error TEXT);"
+         " NOT NULL DEFAULT 0, file TEXT, expired " + i + " NOT NULL DEFAULT 0, error TEXT, version TEXT, fallback " +
+         i +
+         " NOT NULL DEFAULT 0);"
          "CREATE UNIQUE INDEX IF NOT EXISTS strata_jobs_same_request ON strata_jobs (dedupe_key)"
          " WHERE state IN ('queued', 'running') AND cancel_requested = 0;"
          // Partial: a job leaves these indexes when it ends, so the many finished jobs cost the
@@ -98,6 +108,13 @@ inline std::string JobTablesSql(bool postgres) {
          i + " NOT NULL DEFAULT 0, first_seen " + i + " NOT NULL, queued " + i + " NOT NULL DEFAULT 0, running " + i +
          " NOT NULL DEFAULT 0);";
 }
+
+// The columns added to strata_jobs since it was first made, for a store made by an older Strata:
+// (name, type and default), added by each database's CreateSchema when missing.
+inline constexpr std::pair<const char*, const char*> kAddedJobColumns[] = {
+    {"version", "TEXT"},
+    {"fallback", "BIGINT NOT NULL DEFAULT 0"},
+};
 
 // SQL that both databases run: each @name becomes p_name, an argument of a PL/pgSQL function on
 // PostgreSQL, or ?N on SQLite, N being the name's place in names (SQLite binds ?N by that number, so

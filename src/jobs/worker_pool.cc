@@ -168,12 +168,16 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
                            std::to_string(job.attempt) + "/" + std::to_string(job.max_attempts) + ")";
   Log(what + " started on " + worker);
 
-  const Attempt attempt = RunAttempt(job, *run);
+  Attempt attempt = RunAttempt(job, *run, store);
   {
     std::lock_guard lock(mu_);
     running_.erase(job.id);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (attempt.record && options_.observer != nullptr) {
+    attempt.record->wall_seconds = seconds;
+    options_.observer->Ran(job, attempt.choice, *attempt.record);
+  }
   switch (Record(job, store, attempt.outcome, what)) {
     case Recorded::kHeld: Report(job, attempt.outcome, seconds, what); break;
     case Recorded::kRefused:
@@ -214,22 +218,58 @@ Outcome WorkerPool::ErrorOutcome(const Job& job, const Status& s) const {
   return outcome;
 }
 
-Result<Query> WorkerPool::QueryOf(const Job& job) const {
+// The version the attempt runs: the project's report, or the one the watch chose (recorded on
+// the job, for its JSON).
+Result<RunChoice> WorkerPool::Choose(const Job& job, JobStore& store) {
   const ReportSpec* report = project_.FindReport(job.report);
   if (report == nullptr)
     return Status::Config("the report '" + job.report + "' is no longer in " + project_.config_path);
+  // Not owned: the project outlives the pool.
+  std::shared_ptr<const ReportSpec> current(report, [](const ReportSpec*) {});
+  if (options_.observer == nullptr) return RunChoice{current, "", false};
+  RunChoice choice = options_.observer->Choose(job, current);
+  if (!choice.version.empty())
+    STRATA_RETURN_IF_ERROR(store.SetVersion(job.id, job.attempt, choice.version, choice.fallback));
+  return choice;
+}
+
+Result<Query> WorkerPool::QueryOf(const Job& job, const ReportSpec& report) const {
   std::vector<ParamArg> given;
   for (const auto& [name, value] : job.params) given.push_back(ParamArg{name, std::nullopt, value});
-  auto values = BindReportParams(*report, given);
+  auto values = BindReportParams(report, given);
   if (!values.ok()) return values.status();
-  return ReportQuery(project_, *report, std::move(*values));
+  return ReportQuery(project_, report, std::move(*values));
+}
+
+// What a failed run tells the watch: a statement timeout or the database's refusal of the query
+// does; a transient failure, a cancel or a shutdown does not (nullopt).
+std::optional<RunRecord> WorkerPool::RecordOf(const Status& error, double seconds) {
+  RunRecord record;
+  record.db_seconds = seconds;
+  record.error = error.message();
+  if (error.code() == Status::Code::kTimeout) {
+    record.kind = RunRecord::Kind::kTimeout;
+    return record;
+  }
+  if (error.code() == Status::Code::kDatabase && !error.transient()) {
+    record.kind = RunRecord::Kind::kError;
+    return record;
+  }
+  return std::nullopt;
 }
 
 // Binds the job's report, opens the database and exports to the attempt's file; the outcome says
 // how it ended (done, retry, failed, cancelled, released) and `written` names a committed file.
-WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run) {
+WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run, JobStore& store) {
   Attempt attempt;
-  auto query = QueryOf(job);
+  auto choice = Choose(job, store);
+  if (!choice.ok()) {
+    attempt.outcome = ErrorOutcome(job, choice.status());
+    return attempt;
+  }
+  attempt.choice = std::move(*choice);
+  const ReportSpec& report = *attempt.choice.report;
+  auto query = QueryOf(job, report);
   if (!query.ok()) {
     attempt.outcome = ErrorOutcome(job, query.status());
     return attempt;
@@ -244,14 +284,15 @@ WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run) {
     run.source = source->get();
     if (run.reason != StopReason::kNone) run.source->Cancel();
   }
-  const ReportSpec& report = *project_.FindReport(job.report);
   auto format = FormatFromName(job.format);
   if (!format.ok()) {
     attempt.outcome = ErrorOutcome(job, format.status());
     return attempt;
   }
   const std::string name = JobFile::Name(job.id, job.attempt, FormatName(*format));
+  const auto started = std::chrono::steady_clock::now();
   Result<exporting::ExportResult> result = ExportToFile(report, **source, *query, *format, name, run);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   {
     std::lock_guard lock(run.mu);
     run.source = nullptr;
@@ -263,10 +304,12 @@ WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run) {
     attempt.outcome.rows = static_cast<int64_t>(result->rows);
     attempt.outcome.bytes = static_cast<int64_t>(result->bytes);
     attempt.outcome.expires_at = Now() + options_.keep.count();
+    attempt.record = RunRecord{RunRecord::Kind::kDone, attempt.outcome.rows, result->db_seconds, seconds, ""};
     return attempt;
   }
   std::optional<Outcome> stopped = StoppedOutcome(run, result.status());
   attempt.outcome = stopped ? *stopped : ErrorOutcome(job, result.status());
+  if (!stopped) attempt.record = RecordOf(result.status(), seconds);
   attempt.outcome.rows = run.rows;
   attempt.outcome.bytes = run.bytes;
   return attempt;
@@ -284,6 +327,7 @@ Result<exporting::ExportResult> WorkerPool::ExportToFile(const ReportSpec& repor
   auto sink = MakeSink(sink_options, out->get());
   exporting::ExportOptions export_options;
   export_options.execute.statement_timeout = report.statement_timeout.value_or(project_.statement_timeout);
+  export_options.execute.prepared = report.execution == Execution::kPrepared;
   export_options.on_progress = [&run](const exporting::Progress& p) {
     run.rows = static_cast<int64_t>(p.rows);
     run.bytes = static_cast<int64_t>(p.bytes);

@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +40,34 @@
 #include "source/source.h"
 
 namespace strata::jobs {
+
+// Which version of a report an attempt runs, as the watch (watch/) chose it.
+struct RunChoice {
+  std::shared_ptr<const ReportSpec> report;  // what runs: the project's report, or a good version of it
+  std::string version;                       // its version id; empty when nobody watches
+  bool fallback = false;                     // the last good version instead of the current one
+};
+
+// What an attempt did, for the watch: only the runs whose time says something about the version
+// (done, stopped by the statement timeout, or refused by the database for a reason of its own).
+struct RunRecord {
+  enum class Kind { kDone, kTimeout, kError };
+  Kind kind = Kind::kDone;
+  int64_t rows = 0;
+  double db_seconds = 0;    // waiting for the database (ExportResult::db_seconds); the wall time when it failed
+  double wall_seconds = 0;  // the whole attempt
+  std::string error;        // the database's message when it failed
+};
+
+// The watch, as the pool sees it: asked before each attempt which version to run, told after it
+// what the run did (before the job's end is recorded, so the next export of the tenant sees the
+// watch's decision). Called from the worker threads at once: implementations are thread-safe.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual RunChoice Choose(const Job& job, const std::shared_ptr<const ReportSpec>& current) = 0;
+  virtual void Ran(const Job& job, const RunChoice& choice, const RunRecord& record) = 0;
+};
 
 struct WorkerOptions {
   std::string jobs_url;      // the JobStore
@@ -60,6 +89,7 @@ struct WorkerOptions {
   std::function<Result<std::unique_ptr<JobStore>>(const std::string&)> connect = ConnectJobStore;
   // How an attempt opens the reports' database (tests wrap it to inject faults).
   std::function<Result<std::unique_ptr<Source>>(const std::string&)> open_source = OpenSource;
+  RunObserver* observer = nullptr;  // the watch; none: every attempt runs the project's report
 };
 
 class WorkerPool {
@@ -68,6 +98,8 @@ class WorkerPool {
   WorkerPool(const Project& project, WorkerOptions options, RunMetrics* metrics);
   ~WorkerPool();  // Stop()
 
+  // The watch that chooses each attempt's version and hears how it went. REQUIRES: before Start().
+  void SetObserver(RunObserver* observer) { options_.observer = observer; }
   // Connects a store per thread (REQUIRES: OpenJobStore ran once on options.jobs_url) and starts
   // the threads.
   Status Start();
@@ -97,13 +129,17 @@ class WorkerPool {
   struct Attempt {
     Outcome outcome;
     std::string written;
+    RunChoice choice;                 // the version it ran
+    std::optional<RunRecord> record;  // for the observer; none when the run says nothing of the version
   };
   enum class Recorded { kHeld, kRefused, kUnknown };  // the store took the end, refused it, or did not answer
 
   void WorkerLoop(int index, JobStore* store);
   void RunJob(const Job& job, JobStore& store, const std::string& worker);
-  Attempt RunAttempt(const Job& job, Running& run);
-  Result<Query> QueryOf(const Job& job) const;
+  Attempt RunAttempt(const Job& job, Running& run, JobStore& store);
+  Result<RunChoice> Choose(const Job& job, JobStore& store);
+  Result<Query> QueryOf(const Job& job, const ReportSpec& report) const;
+  static std::optional<RunRecord> RecordOf(const Status& error, double seconds);
   Result<exporting::ExportResult> ExportToFile(const ReportSpec& report, Source& source, const Query& query,
                                                Format format, const std::string& name, Running& run);
   Outcome ErrorOutcome(const Job& job, const Status& s) const;

@@ -70,6 +70,9 @@ class FaultyStore : public JobStore {
                                int64_t lease_until) override {
     return inner_->Heartbeat(id, attempt, rows, bytes, lease_until);
   }
+  Status SetVersion(const std::string& id, int attempt, const std::string& version, bool fallback) override {
+    return inner_->SetVersion(id, attempt, version, fallback);
+  }
   Result<CancelResult> Cancel(const std::string& id, int64_t now) override { return inner_->Cancel(id, now); }
   Result<std::vector<Job>> Expire(int64_t now) override { return inner_->Expire(now); }
   Result<std::vector<std::string>> LiveFiles() override { return inner_->LiveFiles(); }

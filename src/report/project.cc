@@ -118,6 +118,7 @@ class Loader {
   Status Params(ReportSpec* report, const toml::table& t);
   Status Check(const toml::table& t);
   Status Serve(const toml::table& t);
+  Status Watch(const toml::table& t);
 
   Project* p_;
 };
@@ -338,8 +339,57 @@ Status Loader::Check(const toml::table& t) {
   return Status::Ok();
 }
 
+Status Loader::Watch(const toml::table& t) {
+  STRATA_RETURN_IF_ERROR(CheckKeys(t, "[serve.watch]", {"mode", "min_ratio", "min_slower_ms", "webhook", "cooldown"}));
+  WatchSettings& w = p_->serve.watch;
+  if (const toml::node* n = t.get("mode")) {
+    auto s = String(*n, "serve.watch.mode");
+    if (!s.ok()) return s.status();
+    if (*s == "fallback") {
+      w.mode = WatchSettings::Mode::kFallback;
+    } else if (*s == "alert") {
+      w.mode = WatchSettings::Mode::kAlert;
+    } else if (*s == "off") {
+      w.mode = WatchSettings::Mode::kOff;
+    } else {
+      return Error(*n, "serve.watch.mode must be \"fallback\", \"alert\" or \"off\", not '" + *s + "'");
+    }
+  }
+  if (const toml::node* n = t.get("min_ratio")) {
+    auto v = Number(*n, "serve.watch.min_ratio");
+    if (!v.ok()) return v.status();
+    if (!(*v > 1)) return Error(*n, "serve.watch.min_ratio must be more than 1 (1.5: half as fast again)");
+    w.min_ratio = *v;
+  }
+  if (const toml::node* n = t.get("min_slower_ms")) {
+    auto v = Number(*n, "serve.watch.min_slower_ms");
+    if (!v.ok()) return v.status();
+    if (*v < 0) return Error(*n, "serve.watch.min_slower_ms must not be negative");
+    w.min_slower_ms = *v;
+  }
+  if (const toml::node* n = t.get("webhook")) {
+    auto s = String(*n, "serve.watch.webhook");
+    if (!s.ok()) return s.status();
+    if (s->rfind("http://", 0) != 0 || s->size() <= 7) {
+      return Error(*n, "serve.watch.webhook must be an http:// URL (put a TLS proxy in front for https)");
+    }
+    w.webhook = *s;
+  }
+  if (const toml::node* n = t.get("cooldown")) {
+    auto d = Duration(*n, "serve.watch.cooldown");
+    if (!d.ok()) return d.status();
+    w.cooldown = *d;
+  }
+  return Status::Ok();
+}
+
 Status Loader::Serve(const toml::table& t) {
-  STRATA_RETURN_IF_ERROR(CheckKeys(t, "[serve]", {"files", "keep", "keys"}));
+  STRATA_RETURN_IF_ERROR(CheckKeys(t, "[serve]", {"files", "keep", "keys", "watch"}));
+  if (const toml::node* n = t.get("watch")) {
+    const toml::table* w = n->as_table();
+    if (w == nullptr) return Error(*n, "serve.watch must be a table: [serve.watch]");
+    STRATA_RETURN_IF_ERROR(Watch(*w));
+  }
   if (const toml::node* n = t.get("files")) {
     auto s = String(*n, "serve.files");
     if (!s.ok()) return s.status();

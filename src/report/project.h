@@ -61,10 +61,21 @@ struct ApiKeySpec {
   bool service = false;               // may name any tenant
 };
 
+// [serve.watch] (docs/watch.md): what the watch does on a confirmed regression.
+struct WatchSettings {
+  enum class Mode { kFallback, kAlert, kOff };
+  Mode mode = Mode::kFallback;  // fall back to the last good version; only alert; do not judge
+  double min_ratio = 1.5;       // the current version must be this much slower (median database time)
+  double min_slower_ms = 50;    // and slower by this much
+  std::string webhook;          // an http:// URL that receives each entry as JSON when it changes
+  std::chrono::milliseconds cooldown = std::chrono::hours(6);  // after a revert, before judging again
+};
+
 struct ServeSettings {
   std::string files = "exports";
   std::chrono::milliseconds keep = std::chrono::hours(24);
   std::vector<ApiKeySpec> keys;
+  WatchSettings watch;
 };
 
 struct Project {

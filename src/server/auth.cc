@@ -5,20 +5,9 @@
 
 #include <cctype>
 
-namespace strata::server {
+#include "common/text.h"
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int k = 0; k < size; ++k) {
-    hex.push_back(kHex[digest[k] >> 4]);
-    hex.push_back(kHex[digest[k] & 15]);
-  }
-  return hex;
-}
+namespace strata::server {
 
 Result<std::string> NewApiKey() {
   unsigned char bytes[32];

@@ -12,9 +12,6 @@
 
 namespace strata::server {
 
-// Lower-case hex of SHA-256 of data.
-std::string Sha256Hex(std::string_view data);
-
 // A fresh random key: "strata_" and 43 characters of base64url (256 random bits from the kernel).
 Result<std::string> NewApiKey();
 

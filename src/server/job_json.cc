@@ -2,19 +2,15 @@
 
 #include <ctime>
 
+#include "common/text.h"
+
 namespace strata::server {
 
 using Json = nlohmann::ordered_json;
 
 Json TimeJson(int64_t ms) {
   if (ms <= 0) return nullptr;
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[96];
-  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(ms % 1000));
-  return std::string(text);
+  return UtcTimestamp(ms);
 }
 
 std::string DownloadName(const jobs::Job& job) {
@@ -73,6 +69,8 @@ Json JobJson(const jobs::Job& job, const jobs::RunHistory& history, int64_t now)
   const bool downloadable = job.state == jobs::JobState::kDone && !job.expired && !job.file.empty();
   j["download"] = downloadable ? Json("/api/v1/exports/" + job.id + "/file") : Json(nullptr);
   j["expired"] = job.expired;
+  j["version"] = job.version.empty() ? Json(nullptr) : Json(job.version);
+  j["fallback"] = job.fallback;
   return j;
 }
 

@@ -84,4 +84,29 @@ std::string MetricsText(const jobs::QueueCounts& counts,
   return out;
 }
 
+std::string WatchMetricsText(const watch::WatchCounts& counts, int64_t active_fallbacks, int64_t regressed) {
+  std::string out;
+  out += "# HELP strata_watch_fallbacks_active Report and tenant pairs running the last good version now.\n";
+  out += "# TYPE strata_watch_fallbacks_active gauge\n";
+  out += "strata_watch_fallbacks_active " + std::to_string(active_fallbacks) + "\n";
+  out += "# HELP strata_watch_regressed_active Report and tenant pairs alerted as regressed (mode alert) now.\n";
+  out += "# TYPE strata_watch_regressed_active gauge\n";
+  out += "strata_watch_regressed_active " + std::to_string(regressed) + "\n";
+  const std::pair<const char*, uint64_t> counters[] = {{"runs", counts.runs},
+                                                       {"regressions", counts.regressions},
+                                                       {"fallbacks", counts.fallbacks},
+                                                       {"record_errors", counts.record_errors}};
+  for (const auto& [name, n] : counters) {
+    out += std::string("# HELP strata_watch_") + name + "_total What the watch did in this process: " + name +
+           ".\n# TYPE strata_watch_" + name + "_total counter\nstrata_watch_" + name + "_total " + std::to_string(n) +
+           "\n";
+  }
+  out += "# HELP strata_watch_verifications_total How fallbacks ended their verification in this process.\n";
+  out += "# TYPE strata_watch_verifications_total counter\n";
+  out += "strata_watch_verifications_total{outcome=\"verified\"} " + std::to_string(counts.verified) + "\n";
+  out += "strata_watch_verifications_total{outcome=\"reverted\"} " + std::to_string(counts.reverted) + "\n";
+  out += "strata_watch_verifications_total{outcome=\"released\"} " + std::to_string(counts.released) + "\n";
+  return out;
+}
+
 }  // namespace strata::server

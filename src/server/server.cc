@@ -21,6 +21,7 @@
 #include "server/metrics_text.h"
 #include "server/web_assets.h"
 #include "sink/sink.h"
+#include "watch/watch.h"
 
 namespace strata::server {
 
@@ -138,6 +139,7 @@ struct Server::Impl {
   KeyRing keys;
   StorePool stores;
   jobs::RunMetrics metrics;
+  std::unique_ptr<watch::Watch> watch;  // before the pool: it outlives the workers that call it
   jobs::WorkerPool pool;
   HttpServer http{options.http};
   int bound_port = 0;
@@ -196,6 +198,9 @@ struct Server::Impl {
   void CancelExport(const httplib::Request& req, httplib::Response& res);
   void Download(const httplib::Request& req, httplib::Response& res);
   void Reports(const httplib::Request& req, httplib::Response& res);
+  void WatchLedger(const httplib::Request& req, httplib::Response& res);
+  void WatchRelease(const httplib::Request& req, httplib::Response& res);
+  std::string WatchMetrics();
 };
 
 void Server::Impl::Routes() {
@@ -243,8 +248,10 @@ void Server::Impl::Routes() {
     auto store = stores.Acquire();
     Result<jobs::QueueCounts> counts = store.ok() ? (*store)->Counts() : Result<jobs::QueueCounts>(store.status());
     if (!counts.ok()) return SendError(res, 503, counts.status().message());
-    res.set_content(MetricsText(*counts, metrics.Snapshot()), "text/plain; version=0.0.4");
+    res.set_content(MetricsText(*counts, metrics.Snapshot()) + WatchMetrics(), "text/plain; version=0.0.4");
   });
+  http.Get("/api/v1/watch", [this](const auto& req, auto& res) { WatchLedger(req, res); });
+  http.Post("/api/v1/watch/release", [this](const auto& req, auto& res) { WatchRelease(req, res); });
   http.Get("/api/v1/reports", [this](const auto& req, auto& res) { Reports(req, res); });
   http.Post("/api/v1/exports", [this](const auto& req, auto& res) { PostExport(req, res); });
   http.Get("/api/v1/exports", [this](const auto& req, auto& res) { ListExports(req, res); });
@@ -277,6 +284,49 @@ void Server::Impl::Reports(const httplib::Request& req, httplib::Response& res) 
   body["tenant"] = caller->service ? Json(nullptr) : Json(caller->tenant);
   body["reports"] = list;
   SendJson(res, 200, body);
+}
+
+void Server::Impl::WatchLedger(const httplib::Request& req, httplib::Response& res) {
+  auto caller = Authenticate(req, res);
+  if (!caller) return;
+  if (!caller->service) return SendError(res, 403, "the watch's ledger is for service keys only");
+  auto entries = watch->Entries();
+  if (!entries.ok()) return SendError(res, 503, entries.status().message());
+  Json list = Json::array();
+  for (const watch::Entry& e : *entries) list.push_back(watch::EntryJson(e, project));
+  SendJson(res, 200, Json{{"entries", list}});
+}
+
+// {"report": "...", "tenant": <value>}: the tenant's exports run the current version again.
+void Server::Impl::WatchRelease(const httplib::Request& req, httplib::Response& res) {
+  auto caller = Authenticate(req, res);
+  if (!caller) return;
+  if (!caller->service) return SendError(res, 403, "only a service key may release a fallback");
+  const Json body = Json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return SendError(res, 400, "the body must be a JSON object");
+  if (!body.contains("report") || !body["report"].is_string()) {
+    return SendError(res, 400, "report: expected the report's name", "report");
+  }
+  if (!body.contains("tenant") || !(body["tenant"].is_string() || body["tenant"].is_number_integer())) {
+    return SendError(res, 400, "tenant: expected the tenant's value", "tenant");
+  }
+  const std::string tenant = body["tenant"].is_string() ? body["tenant"].get<std::string>() : body["tenant"].dump();
+  auto released = watch->Release(body["report"].get<std::string>(), tenant);
+  if (!released.ok()) return SendError(res, 503, released.status().message());
+  SendJson(res, 200, Json{{"released", *released}});
+}
+
+std::string Server::Impl::WatchMetrics() {
+  auto entries = watch->Entries();
+  int64_t active = 0;
+  int64_t regressed = 0;
+  if (entries.ok()) {
+    for (const watch::Entry& e : *entries) {
+      active += e.state == "fallback";
+      regressed += e.state == "regressed";
+    }
+  }
+  return WatchMetricsText(watch->counts(), active, regressed);
 }
 
 void Server::Impl::PostExport(const httplib::Request& req, httplib::Response& res) {
@@ -435,6 +485,14 @@ Status Server::Start() {
   // Makes the store's tables once, up front; every later connection only connects.
   auto store = jobs::OpenJobStore(impl_->options.workers.jobs_url);
   if (!store.ok()) return store.status();
+  watch::WatchOptions watch_options;
+  watch_options.jobs_url = impl_->options.workers.jobs_url;
+  watch_options.now_ms = impl_->options.workers.now_ms;
+  watch_options.log = impl_->options.workers.log;
+  auto watch = watch::Watch::Open(impl_->project, std::move(watch_options));
+  if (!watch.ok()) return watch.status();
+  impl_->watch = std::move(*watch);
+  impl_->pool.SetObserver(impl_->watch.get());
   impl_->Routes();
   const ServeOptions& o = impl_->options;
   if (o.port == 0) {
