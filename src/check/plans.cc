@@ -126,6 +126,9 @@ Result<PlanInfo> ParsePostgresPlan(const std::string& text) {
   Walker walker{&info, "", false};
   walker.Visit(doc[0]["Plan"], 0);
   info.fingerprint = Hex12(walker.shape);
+  const json& root = doc[0]["Plan"];
+  if (root.contains("Plan Rows") && root["Plan Rows"].is_number())
+    info.estimated_rows = root["Plan Rows"].get<double>();
   std::stable_sort(info.misestimates.begin(), info.misestimates.end(),
                    [](const Misestimate& a, const Misestimate& b) { return a.q_error > b.q_error; });
   if (info.misestimates.size() > 10) info.misestimates.resize(10);

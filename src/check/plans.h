@@ -22,6 +22,7 @@ struct PlanInfo {
   bool generic = false;
   std::vector<std::string> relations;     // tables read, in plan order, without duplicates
   std::vector<Misestimate> misestimates;  // largest q-error first; only for an analyzed plan
+  double estimated_rows = -1;             // PostgreSQL: the rows the planner expects the query to return
 };
 
 inline constexpr double kMisestimateQ = 10;

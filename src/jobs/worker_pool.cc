@@ -168,16 +168,12 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
                            std::to_string(job.attempt) + "/" + std::to_string(job.max_attempts) + ")";
   Log(what + " started on " + worker);
 
-  Attempt attempt = RunAttempt(job, *run, store);
+  const Attempt attempt = RunAttempt(job, *run, store);
   {
     std::lock_guard lock(mu_);
     running_.erase(job.id);
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (attempt.record && options_.observer != nullptr) {
-    attempt.record->wall_seconds = seconds;
-    options_.observer->Ran(job, attempt.choice, *attempt.record);
-  }
   switch (Record(job, store, attempt.outcome, what)) {
     case Recorded::kHeld: Report(job, attempt.outcome, seconds, what); break;
     case Recorded::kRefused:
@@ -258,6 +254,13 @@ std::optional<RunRecord> WorkerPool::RecordOf(const Status& error, double second
   return std::nullopt;
 }
 
+// Tells the watch what the run did, while its connection is still open.
+void WorkerPool::Observe(const Job& job, const Attempt& attempt, const std::optional<RunRecord>& record, Source& source,
+                         const Query& query) {
+  if (!record || options_.observer == nullptr) return;
+  options_.observer->Ran(job, attempt.choice, *record, RunContext{&source, &query});
+}
+
 // Binds the job's report, opens the database and exports to the attempt's file; the outcome says
 // how it ended (done, retry, failed, cancelled, released) and `written` names a committed file.
 WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run, JobStore& store) {
@@ -304,12 +307,13 @@ WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run, JobStor
     attempt.outcome.rows = static_cast<int64_t>(result->rows);
     attempt.outcome.bytes = static_cast<int64_t>(result->bytes);
     attempt.outcome.expires_at = Now() + options_.keep.count();
-    attempt.record = RunRecord{RunRecord::Kind::kDone, attempt.outcome.rows, result->db_seconds, seconds, ""};
+    Observe(job, attempt, RunRecord{RunRecord::Kind::kDone, attempt.outcome.rows, result->db_seconds, seconds, ""},
+            **source, *query);
     return attempt;
   }
   std::optional<Outcome> stopped = StoppedOutcome(run, result.status());
   attempt.outcome = stopped ? *stopped : ErrorOutcome(job, result.status());
-  if (!stopped) attempt.record = RecordOf(result.status(), seconds);
+  if (!stopped) Observe(job, attempt, RecordOf(result.status(), seconds), **source, *query);
   attempt.outcome.rows = run.rows;
   attempt.outcome.bytes = run.bytes;
   return attempt;

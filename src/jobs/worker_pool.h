@@ -59,6 +59,13 @@ struct RunRecord {
   std::string error;        // the database's message when it failed
 };
 
+// What the observer may use while it hears of a run: the run's database connection (still open,
+// idle: for a cheap EXPLAIN or a statistics query) and the query as it ran.
+struct RunContext {
+  Source* source = nullptr;
+  const Query* query = nullptr;
+};
+
 // The watch, as the pool sees it: asked before each attempt which version to run, told after it
 // what the run did (before the job's end is recorded, so the next export of the tenant sees the
 // watch's decision). Called from the worker threads at once: implementations are thread-safe.
@@ -66,7 +73,7 @@ class RunObserver {
  public:
   virtual ~RunObserver() = default;
   virtual RunChoice Choose(const Job& job, const std::shared_ptr<const ReportSpec>& current) = 0;
-  virtual void Ran(const Job& job, const RunChoice& choice, const RunRecord& record) = 0;
+  virtual void Ran(const Job& job, const RunChoice& choice, const RunRecord& record, const RunContext& context) = 0;
 };
 
 struct WorkerOptions {
@@ -129,8 +136,7 @@ class WorkerPool {
   struct Attempt {
     Outcome outcome;
     std::string written;
-    RunChoice choice;                 // the version it ran
-    std::optional<RunRecord> record;  // for the observer; none when the run says nothing of the version
+    RunChoice choice;  // the version it ran
   };
   enum class Recorded { kHeld, kRefused, kUnknown };  // the store took the end, refused it, or did not answer
 
@@ -140,6 +146,8 @@ class WorkerPool {
   Result<RunChoice> Choose(const Job& job, JobStore& store);
   Result<Query> QueryOf(const Job& job, const ReportSpec& report) const;
   static std::optional<RunRecord> RecordOf(const Status& error, double seconds);
+  void Observe(const Job& job, const Attempt& attempt, const std::optional<RunRecord>& record, Source& source,
+               const Query& query);
   Result<exporting::ExportResult> ExportToFile(const ReportSpec& report, Source& source, const Query& query,
                                                Format format, const std::string& name, Running& run);
   Outcome ErrorOutcome(const Job& job, const Status& s) const;

@@ -7,6 +7,8 @@
 #include <cmath>
 
 #include "common/text.h"
+#include "report/binding.h"
+#include "watch/attribution.h"
 
 namespace strata::watch {
 
@@ -80,6 +82,8 @@ Json EntryJson(const Entry& e, const Project& project) {
   j["reason"] = e.reason;
   j["since"] = UtcTimestamp(e.since);
   j["verified"] = e.verified;
+  const Json attribution = Json::parse(e.attribution, nullptr, /*allow_exceptions=*/false);
+  j["attribution"] = attribution.is_object() ? attribution : Json(nullptr);
   return j;
 }
 
@@ -180,7 +184,8 @@ jobs::RunChoice Watch::Choose(const jobs::Job& job, const std::shared_ptr<const 
   return jobs::RunChoice{std::make_shared<const ReportSpec>(std::move(*spec)), (*good)->id, true};
 }
 
-void Watch::Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record) {
+void Watch::Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record,
+                const jobs::RunContext& context) {
   if (choice.version.empty()) return;
   std::lock_guard lock(mu_);
   RunRow row;
@@ -196,6 +201,7 @@ void Watch::Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs:
   row.stratum = record.kind == jobs::RunRecord::Kind::kDone ? Stratum(record.rows) : 0;
   row.at = Now();
   row.error = record.error;
+  row.plan = PlanOfNewStratum(row, choice, context);
   auto added = store_->AddRun(row);
   if (!added.ok()) {
     ++counts_.record_errors;
@@ -213,7 +219,7 @@ void Watch::Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs:
       judged = Verify(job, **entry);
     }
   } else {
-    judged = Detect(job, choice.version);
+    judged = Detect(job, choice, context);
   }
   if (!judged.ok()) Log("watch: cannot judge job " + job.id + ": " + judged.message());
 }
@@ -254,7 +260,53 @@ Result<std::vector<double>> Watch::Baseline(const jobs::Job& job, const std::vec
   return pooled;
 }
 
-Status Watch::Detect(const jobs::Job& job, const std::string& version) {
+// The plan-shape fingerprint of the first finished run of a version in a size stratum (a cheap
+// EXPLAIN on the run's connection); empty for every other run.
+std::string Watch::PlanOfNewStratum(const RunRow& row, const jobs::RunChoice& choice, const jobs::RunContext& context) {
+  if (context.source == nullptr || context.query == nullptr || row.stratum == 0) return "";
+  const std::string key = row.report + "/" + row.version + "/" + std::to_string(row.stratum);
+  if (planned_.count(key) != 0) return "";
+  auto has = store_->HasPlan(row.report, row.version, row.stratum);
+  if (!has.ok()) return "";
+  planned_.insert(key);
+  if (*has) return "";
+  return PlanFingerprint(*context.source, *context.query, choice.report->execution == Execution::kPrepared);
+}
+
+// Adds to the entry what the database says of the regression: plans, estimates, statistics.
+void Watch::Attribute(const jobs::Job& job, const std::vector<RunRow>& runs, const jobs::RunContext& context,
+                      Entry* entry) {
+  if (context.source == nullptr || context.query == nullptr) return;
+  auto good = CachedVersion(job.report, entry->good_version);
+  const ReportSpec* current = project_.FindReport(job.report);
+  if (!good.ok() || !*good || current == nullptr) return;
+  auto spec = SpecOf(**good, *current);
+  if (!spec.ok()) return;
+  std::vector<ParamArg> given;
+  for (const auto& [name, value] : job.params) given.push_back(ParamArg{name, std::nullopt, value});
+  auto values = BindReportParams(*spec, given);
+  if (!values.ok()) return;
+  const Query good_query = ReportQuery(project_, *spec, std::move(*values));
+  AttributionInput in;
+  in.current = context.query;
+  in.good = &good_query;
+  in.prepared = current->execution == Execution::kPrepared;
+  in.tenant = job.tenant;
+  in.tenant_param = project_.tenant_param;
+  for (const RunRow& run : runs) {
+    if (run.outcome == "done") {
+      in.rows = run.rows;
+      break;
+    }
+  }
+  const watch::Attribution a = watch::Attribute(*context.source, in);
+  const std::string sentence = a.Sentence();
+  if (!sentence.empty()) entry->reason += "; " + sentence;
+  entry->attribution = a.ToJson().dump();
+}
+
+Status Watch::Detect(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunContext& context) {
+  const std::string& version = choice.version;
   auto entry = store_->GetEntry(job.report, job.tenant);
   if (!entry.ok()) return entry.status();
   int64_t from_seq = 0;
@@ -288,6 +340,7 @@ Status Watch::Detect(const jobs::Job& job, const std::string& version) {
   e.reason = j.reason;
   e.since = Now();
   e.from_seq = newest->seq;
+  Attribute(job, *runs, context, &e);
   STRATA_RETURN_IF_ERROR(store_->PutEntry(e));
   ++counts_.regressions;
   if (e.state == "fallback") ++counts_.fallbacks;

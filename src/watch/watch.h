@@ -24,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,7 +65,8 @@ class Watch : public jobs::RunObserver {
   ~Watch() override;
 
   jobs::RunChoice Choose(const jobs::Job& job, const std::shared_ptr<const ReportSpec>& current) override;
-  void Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record) override;
+  void Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record,
+           const jobs::RunContext& context) override;
 
   // The ledger, newest change first.
   Result<std::vector<Entry>> Entries();
@@ -80,7 +82,9 @@ class Watch : public jobs::RunObserver {
   Status RegisterVersions();
   DetectorSettings Detector() const;
   Result<std::optional<StoredVersion>> CachedVersion(const std::string& report, const std::string& id);
-  Status Detect(const jobs::Job& job, const std::string& version);
+  Status Detect(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunContext& context);
+  std::string PlanOfNewStratum(const RunRow& row, const jobs::RunChoice& choice, const jobs::RunContext& context);
+  void Attribute(const jobs::Job& job, const std::vector<RunRow>& runs, const jobs::RunContext& context, Entry* entry);
   Status Verify(const jobs::Job& job, Entry entry);
   Result<std::vector<double>> Baseline(const jobs::Job& job, const std::vector<RunRow>& runs, const std::string& good);
   Result<std::string> GoodVersion(const std::string& report, const std::string& current,
@@ -98,6 +102,7 @@ class Watch : public jobs::RunObserver {
   mutable std::mutex mu_;  // guards store_, versions_ and counts_
   std::unique_ptr<WatchStore> store_;
   std::map<std::string, StoredVersion> versions_;  // by report + "/" + id
+  std::set<std::string> planned_;                  // report/version/stratum whose plan fingerprint is recorded
   WatchCounts counts_;
   // The webhook's sender: entries are posted in order, off the workers' threads.
   std::mutex post_mu_;

@@ -28,14 +28,14 @@ std::string TablesSql(bool postgres) {
          " fallback " +
          i + " NOT NULL, outcome TEXT NOT NULL, row_count " + i + " NOT NULL, db_us " + i + " NOT NULL, wall_us " + i +
          " NOT NULL, stratum " + i + " NOT NULL, look " + i + " NOT NULL, at " + i +
-         " NOT NULL, error TEXT);"
+         " NOT NULL, error TEXT, plan TEXT);"
          "CREATE INDEX IF NOT EXISTS strata_runs_tenant ON strata_runs (report, tenant, version, fallback, seq);"
          "CREATE INDEX IF NOT EXISTS strata_runs_stratum ON strata_runs (report, version, stratum, seq);"
          "CREATE TABLE IF NOT EXISTS strata_watch (report TEXT NOT NULL, tenant TEXT NOT NULL, state TEXT NOT NULL,"
          " current_version TEXT NOT NULL, good_version TEXT NOT NULL, ratio TEXT NOT NULL, runs " +
          i + " NOT NULL, reason TEXT NOT NULL, since " + i + " NOT NULL, from_seq " + i + " NOT NULL, verify_looks " +
          i + " NOT NULL, verified " + i + " NOT NULL, cooldown_until " + i +
-         " NOT NULL, PRIMARY KEY (report, tenant));";
+         " NOT NULL, attribution TEXT, PRIMARY KEY (report, tenant));";
 }
 
 int64_t Int(const std::optional<std::string>& text) {
@@ -64,7 +64,7 @@ int64_t Micros(double ms) {
 }
 
 constexpr const char* kRunColumns =
-    "seq, report, version, tenant, job, fallback, outcome, row_count, db_us, wall_us, stratum, look, at, error";
+    "seq, report, version, tenant, job, fallback, outcome, row_count, db_us, wall_us, stratum, look, at, error, plan";
 
 RunRow RunFrom(const SqlRow& r) {
   RunRow run;
@@ -82,12 +82,13 @@ RunRow RunFrom(const SqlRow& r) {
   run.look = static_cast<int>(Int(r[11]));
   run.at = Int(r[12]);
   run.error = r[13].value_or("");
+  run.plan = r[14].value_or("");
   return run;
 }
 
 constexpr const char* kEntryColumns =
     "report, tenant, state, current_version, good_version, ratio, runs, reason, since, from_seq, verify_looks, "
-    "verified, cooldown_until";
+    "verified, cooldown_until, attribution";
 
 Entry EntryFrom(const SqlRow& r) {
   Entry e;
@@ -104,6 +105,7 @@ Entry EntryFrom(const SqlRow& r) {
   e.verify_looks = static_cast<int>(Int(r[10]));
   e.verified = Int(r[11]) != 0;
   e.cooldown_until = Int(r[12]);
+  e.attribution = r[13].value_or("");
   return e;
 }
 
@@ -179,14 +181,14 @@ Result<RunRow> WatchStore::AddRun(const RunRow& run) {
   auto added = db_->Exec(
       std::string(
           "INSERT INTO strata_runs (report, version, tenant, job, fallback, outcome, row_count, db_us, wall_us,"
-          " stratum, look, at, error) SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),"
+          " stratum, look, at, error, plan) SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT),"
           " CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT),"
-          " CAST(? AS BIGINT), coalesce(max(look), 0) + 1, CAST(? AS BIGINT), CAST(? AS TEXT)"
+          " CAST(? AS BIGINT), coalesce(max(look), 0) + 1, CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT)"
           " FROM strata_runs WHERE report = ? AND tenant = ? AND version = ? AND fallback = ? RETURNING ") +
           kRunColumns,
       {run.report, run.version, run.tenant, run.job, fallback, run.outcome, run.rows, Micros(run.db_ms),
        Micros(run.wall_ms), int64_t{run.stratum}, run.at, run.error.empty() ? SqlArg(nullptr) : SqlArg(run.error),
-       run.report, run.tenant, run.version, fallback},
+       run.plan.empty() ? SqlArg(nullptr) : SqlArg(run.plan), run.report, run.tenant, run.version, fallback},
       &rows);
   if (!added.ok()) return added.status();
   if (rows.empty()) return Status::Database("the watch's store did not return the run it recorded");
@@ -208,6 +210,15 @@ Result<std::vector<RunRow>> WatchStore::TenantRuns(const std::string& report, co
   std::vector<RunRow> runs;
   for (const SqlRow& r : rows) runs.push_back(RunFrom(r));
   return runs;
+}
+
+Result<bool> WatchStore::HasPlan(const std::string& report, const std::string& version, int stratum) {
+  std::vector<SqlRow> rows;
+  auto got = db_->Exec(
+      "SELECT 1 FROM strata_runs WHERE report = ? AND version = ? AND stratum = ? AND plan IS NOT NULL LIMIT 1",
+      {report, version, int64_t{stratum}}, &rows);
+  if (!got.ok()) return got.status();
+  return !rows.empty();
 }
 
 Result<std::vector<RunRow>> WatchStore::StratumRuns(const std::string& report, const std::string& version, int stratum,
@@ -235,13 +246,14 @@ Result<std::optional<Entry>> WatchStore::GetEntry(const std::string& report, con
 Status WatchStore::PutEntry(const Entry& e) {
   auto put = db_->Exec(
       std::string("INSERT INTO strata_watch (") + kEntryColumns +
-          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report, tenant) DO UPDATE SET"
+          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report, tenant) DO UPDATE SET"
           " state = excluded.state, current_version = excluded.current_version, good_version = excluded.good_version,"
           " ratio = excluded.ratio, runs = excluded.runs, reason = excluded.reason, since = excluded.since,"
           " from_seq = excluded.from_seq, verify_looks = excluded.verify_looks, verified = excluded.verified,"
-          " cooldown_until = excluded.cooldown_until",
+          " cooldown_until = excluded.cooldown_until, attribution = excluded.attribution",
       {e.report, e.tenant, e.state, e.current_version, e.good_version, RatioText(e.ratio), int64_t{e.runs}, e.reason,
-       e.since, e.from_seq, int64_t{e.verify_looks}, int64_t{e.verified ? 1 : 0}, e.cooldown_until});
+       e.since, e.from_seq, int64_t{e.verify_looks}, int64_t{e.verified ? 1 : 0}, e.cooldown_until,
+       e.attribution.empty() ? SqlArg(nullptr) : SqlArg(e.attribution)});
   return put.ok() ? Status::Ok() : put.status();
 }
 

@@ -43,6 +43,7 @@ struct RunRow {
   int look = 0;     // this run is the look-th of its version (and fallback flag) for the tenant
   int64_t at = 0;   // ms since the epoch
   std::string error;
+  std::string plan;  // the plan-shape fingerprint, for the first run of a version in a stratum
 };
 
 struct Entry {
@@ -59,6 +60,7 @@ struct Entry {
   int verify_looks = 0;        // verifications made so far
   bool verified = false;       // the fallback was confirmed faster
   int64_t cooldown_until = 0;  // a reverted entry is not judged again before this (ms)
+  std::string attribution;     // JSON (attribution.h) of why, as far as the database says; may be empty
 };
 
 class WatchStore {
@@ -77,6 +79,8 @@ class WatchStore {
   Result<RunRow> AddRun(const RunRow& run);
   // The tenant's newest runs of the report, every version, newest first.
   Result<std::vector<RunRow>> TenantRuns(const std::string& report, const std::string& tenant, int limit);
+  // Whether a run of the version in the stratum has its plan's fingerprint.
+  Result<bool> HasPlan(const std::string& report, const std::string& version, int stratum);
   // The newest finished runs of a version for tenants of a size stratum, other than `tenant`, newest first.
   Result<std::vector<RunRow>> StratumRuns(const std::string& report, const std::string& version, int stratum,
                                           const std::string& tenant, int limit);

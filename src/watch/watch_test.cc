@@ -95,7 +95,7 @@ class WatchTest : public ::testing::TestWithParam<std::string> {
     record.rows = ms == kFailed ? 0 : rows;
     record.db_seconds = ms == kFailed ? 30 : ms / 1000;
     record.wall_seconds = record.db_seconds;
-    watch_->Ran(job, choice, record);
+    watch_->Ran(job, choice, record, jobs::RunContext{});
     return choice;
   }
 

@@ -209,6 +209,9 @@ tenant = {HEAVY}
         self.assertGreater(entry["ratio"], 1.5)
         self.assertEqual(entry["runs"], took)
         self.assertNotIn((REPORT, TYPICAL), self.ledger(), "the typical admin is served well by the new version")
+        # What the database says: the rewrite's plan has another shape.
+        self.assertTrue(entry["attribution"]["plan_changed"], entry)
+        self.assertIn("the plan changed", entry["reason"])
 
         # The heavy admin's next export runs the old SQL, with the same rows; the typical's, the new.
         j, rows = self.export(HEAVY)
