@@ -153,6 +153,11 @@ CLI::App* AddServe(CLI::App& app, ServeArgs* a) {
   serve_cmd->add_option("--max-queries", a->max_queries,
                         "Exports running at once across every process sharing the job store: the cap on "
                         "database queries (default: --workers)");
+  serve_cmd->add_option("--min-queries", a->min_queries,
+                        "The least --max-queries is lowered to while the database is slow (default 1)");
+  serve_cmd->add_flag("--fixed-limit", a->fixed_limit,
+                      "Keep --max-queries fixed: do not lower it when the database's queries take longer than "
+                      "usual");
   serve_cmd->add_option("--tenant-limit", a->tenant_limit, "Exports running at once per tenant (default 1)");
   serve_cmd->add_option("--attempts", a->attempts, "Attempts per export before it fails (default 3)");
   serve_cmd->add_option("--lease", a->lease,

@@ -88,6 +88,8 @@ struct ServeArgs {
   int workers = 2;
   int max_queries = 0;  // 0: as many as --workers
   int tenant_limit = 1;
+  int min_queries = 1;       // the adaptive limit's floor
+  bool fixed_limit = false;  // keep --max-queries whatever the database's latency
   int attempts = 3;
   std::string lease = "30s";
   std::string retry_backoff = "2s";

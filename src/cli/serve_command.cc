@@ -64,6 +64,7 @@ int RunServe(const ServeArgs& args) {
   options.port = port;
   if (args.workers < 1 || args.workers > 64) return Fail(Status::Usage("--workers takes 1 to 64"));
   if (args.max_queries < 0) return Fail(Status::Usage("--max-queries takes 1 or more"));
+  if (args.min_queries < 1) return Fail(Status::Usage("--min-queries takes 1 or more"));
   if (args.tenant_limit < 1) return Fail(Status::Usage("--tenant-limit takes 1 or more"));
   if (args.attempts < 1 || args.attempts > 100) return Fail(Status::Usage("--attempts takes 1 to 100"));
   auto lease = DurationFlag("--lease", args.lease);
@@ -103,6 +104,8 @@ int RunServe(const ServeArgs& args) {
   w.workers = args.workers;
   w.max_running = args.max_queries > 0 ? args.max_queries : args.workers;
   w.tenant_limit = args.tenant_limit;
+  w.adaptive = !args.fixed_limit;
+  w.min_running = args.min_queries;
   w.lease = *lease;
   w.heartbeat = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(1000), *lease / 4);
   w.retry_backoff = *backoff;

@@ -17,9 +17,12 @@
 //
 // Fairness. Claim() takes the next job under two limits that hold across every process sharing the
 // store: at most `max_running` jobs running in all (the cap on concurrent database queries), and at
-// most `tenant_limit` per tenant. Among the tenants with room it takes the one served least
-// recently (round robin), then that tenant's oldest job. So a tenant that queues 100 exports delays
-// another tenant's by at most one job slot.
+// most `tenant_limit` per tenant. Among the tenants with room it takes the one whose exports used
+// the least database time (Charge(), after each attempt), then the one served least recently, then
+// that tenant's oldest job. So a tenant that queues 100 exports delays another tenant's by at most
+// one job slot, and a tenant whose exports each take a minute of the database gets the workers as
+// often as its time allows, not as often as a tenant whose exports take a second. A tenant that was
+// idle starts at the least time of the active tenants: idle time is not saved up.
 //
 // Dedupe. Enqueue() of a request whose dedupe_key equals that of a queued or running job returns
 // that job instead of a new one.
@@ -158,6 +161,8 @@ class JobStore {
   // Renews the lease to lease_until and records progress, if attempt still holds the job.
   virtual Result<LeaseState> Heartbeat(const std::string& id, int attempt, int64_t rows, int64_t bytes,
                                        int64_t lease_until) = 0;
+  // Adds database time (ms) to the tenant's account, which orders the claims.
+  virtual Status Charge(const std::string& tenant, int64_t db_ms) = 0;
   // Records which report version the attempt runs (and whether it is the watch's fallback), if
   // attempt still holds the job.
   virtual Status SetVersion(const std::string& id, int attempt, const std::string& version, bool fallback) = 0;

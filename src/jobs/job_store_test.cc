@@ -148,6 +148,47 @@ TEST_P(JobStoreTest, RoundRobinAcrossTenants) {
   EXPECT_FALSE(Claim(9000));
 }
 
+TEST_P(JobStoreTest, TenantsShareTheDatabaseByTimeNotByCountOfJobs) {
+  // Tenant 1's exports take 2 s of the database each, tenant 2's 0.1 s: while both have work,
+  // tenant 2 runs about twenty exports for each of tenant 1's.
+  for (int k = 0; k < 4; ++k) Enqueue("1", "heavy" + std::to_string(k), 1000 + k);
+  for (int k = 0; k < 30; ++k) Enqueue("2", "small" + std::to_string(k), 2000 + k);
+  std::string order;
+  for (int k = 0; k < 34; ++k) {
+    auto c = Claim(3000 + k);
+    ASSERT_TRUE(c);
+    order += c->tenant;
+    ASSERT_TRUE(store_->Charge(c->tenant, c->tenant == "1" ? 2000 : 100).ok());
+    ASSERT_TRUE(*store_->Finish(c->id, c->attempt, Done(c->id), 3000 + k));
+  }
+  EXPECT_EQ(order, "1" + std::string(20, '2') + "1" + std::string(10, '2') + "11") << order;
+}
+
+TEST_P(JobStoreTest, AnIdleTenantDoesNotSaveUpDatabaseTime) {
+  // Tenant 1 has used 50 s of the database and still has work; tenant 2 used 900 s.
+  Enqueue("1", "a", 1000);
+  Enqueue("2", "a", 1001);
+  for (int k = 0; k < 2; ++k) {
+    auto c = Claim(1100 + k);
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(store_->Charge(c->tenant, c->tenant == "1" ? 50000 : 900000).ok());
+    ASSERT_TRUE(*store_->Finish(c->id, c->attempt, Done(c->id), 1200 + k));
+  }
+  Enqueue("1", "b", 1300);
+  // Tenant 3 was idle all along: it starts at the active tenants' least time (tenant 1's 50 s),
+  // not at 0, so it cannot run three 10 s exports before tenant 1 gets its turn.
+  for (int k = 0; k < 3; ++k) Enqueue("3", "x" + std::to_string(k), 1400 + k);
+  std::string order;
+  for (int k = 0; k < 3; ++k) {
+    auto c = Claim(1500 + k);
+    ASSERT_TRUE(c);
+    order += c->tenant;
+    ASSERT_TRUE(store_->Charge(c->tenant, 10000).ok());
+    ASSERT_TRUE(*store_->Finish(c->id, c->attempt, Done(c->id), 1600 + k));
+  }
+  EXPECT_EQ(order, "313");
+}
+
 TEST_P(JobStoreTest, GlobalCapOnRunningJobs) {
   Enqueue("1", "a");
   Enqueue("2", "a");

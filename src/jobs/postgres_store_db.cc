@@ -139,8 +139,8 @@ class PostgresStoreDb : public StoreDb {
   Status CreateSchema() override {
     // Two processes starting at once must not race on CREATE ... IF NOT EXISTS.
     std::string added;
-    for (const auto& [name, type] : kAddedJobColumns) {
-      added += std::string("ALTER TABLE strata_jobs ADD COLUMN IF NOT EXISTS ") + name + " " + type + ";";
+    for (const AddedColumn& c : kAddedColumns) {
+      added += std::string("ALTER TABLE ") + c.table + " ADD COLUMN IF NOT EXISTS " + c.name + " " + c.type + ";";
     }
     return Simple("BEGIN; " + AdvisoryLock(kSchemaLockKey) + "; " + JobTablesSql(true) + added + ClaimFunctionSql() +
                   FinishFunctionSql() + " COMMIT");

@@ -130,9 +130,14 @@ class SqlJobStore : public JobStore {
           auto got = db_->Exec(std::string("SELECT ") + kJobColumns + " FROM strata_jobs WHERE id = ?", {id}, &rows);
           if (!got.ok()) return got.status();
           if (rows.empty()) return Status::Database("job store " + db_->description() + ": the new job vanished");
+          // A tenant that was idle starts at the least database time of the active tenants: idle
+          // time is not credit to spend later on a burst.
           auto tenant = db_->Exec(
-              "INSERT INTO strata_job_tenants (tenant, last_claim, first_seen, queued) VALUES (?, 0, ?, 1) "
-              "ON CONFLICT (tenant) DO UPDATE SET queued = strata_job_tenants.queued + 1",
+              "INSERT INTO strata_job_tenants (tenant, last_claim, first_seen, queued, vtime) VALUES (?, 0, ?, 1, "
+              "(SELECT coalesce(min(vtime), 0) FROM strata_job_tenants WHERE queued > 0 OR running > 0)) "
+              "ON CONFLICT (tenant) DO UPDATE SET queued = strata_job_tenants.queued + 1, vtime = CASE WHEN "
+              "strata_job_tenants.queued = 0 AND strata_job_tenants.running = 0 AND excluded.vtime > "
+              "strata_job_tenants.vtime THEN excluded.vtime ELSE strata_job_tenants.vtime END",
               {request.tenant, JobFromRow(rows[0]).seq});
           if (!tenant.ok()) return tenant.status();
         } else {
@@ -201,7 +206,7 @@ class SqlJobStore : public JobStore {
             std::vector<SqlRow> tenants;
             auto found = db_->Exec(
                 "SELECT tenant FROM strata_job_tenants WHERE queued > 0 AND running < ? AND (SELECT "
-                "coalesce(sum(running), 0) FROM strata_job_tenants) < ? ORDER BY last_claim, first_seen, tenant "
+                "coalesce(sum(running), 0) FROM strata_job_tenants) < ? ORDER BY vtime, last_claim, first_seen, tenant "
                 "LIMIT ? OFFSET ?",
                 {int64_t{o.tenant_limit}, int64_t{o.max_running}, kPage, offset}, &tenants);
             if (!found.ok()) return found.status();
@@ -247,6 +252,11 @@ class SqlJobStore : public JobStore {
     if (!updated.ok()) return updated.status();
     if (rows.empty()) return LeaseState{false, false};
     return LeaseState{true, Int(rows[0][0]) != 0};
+  }
+
+  Status Charge(const std::string& tenant, int64_t db_ms) override {
+    auto charged = db_->Exec("UPDATE strata_job_tenants SET vtime = vtime + ? WHERE tenant = ?", {db_ms, tenant});
+    return charged.ok() ? Status::Ok() : charged.status();
   }
 
   Status SetVersion(const std::string& id, int attempt, const std::string& version, bool fallback) override {

@@ -76,12 +76,15 @@ class SqliteStoreDb : public StoreDb {
   Status CreateSchema() override {
     STRATA_RETURN_IF_ERROR(Simple("BEGIN IMMEDIATE"));
     Status s = Simple(JobTablesSql(false));
-    for (const auto& [name, type] : kAddedJobColumns) {
+    for (const AddedColumn& c : kAddedColumns) {
       if (!s.ok()) break;
       std::vector<SqlRow> found;
-      auto asked = Exec("SELECT 1 FROM pragma_table_info('strata_jobs') WHERE name = ?", {std::string(name)}, &found);
+      auto asked = Exec("SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
+                        {std::string(c.table), std::string(c.name)}, &found);
       if (!asked.ok()) s = asked.status();
-      if (s.ok() && found.empty()) s = Simple(std::string("ALTER TABLE strata_jobs ADD COLUMN ") + name + " " + type);
+      if (s.ok() && found.empty()) {
+        s = Simple(std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.name + " " + c.type);
+      }
     }
     if (!s.ok()) {
       Rollback();

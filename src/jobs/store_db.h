@@ -104,16 +104,24 @@ inline std::string JobTablesSql(bool postgres) {
          // states (kept in the same transactions as the jobs), so that a claim reads this small
          // table instead of the jobs. Round robin: in order of the last claim (0: never), then of
          // the tenant's first job. No index but the key: its updates stay HOT, the table small.
+         // vtime: the database milliseconds the tenant's exports used (Charge), the claim's order
+         // (fairness by database time, not by count of jobs).
          "CREATE TABLE IF NOT EXISTS strata_job_tenants (tenant TEXT PRIMARY KEY, last_claim " +
          i + " NOT NULL DEFAULT 0, first_seen " + i + " NOT NULL, queued " + i + " NOT NULL DEFAULT 0, running " + i +
-         " NOT NULL DEFAULT 0);";
+         " NOT NULL DEFAULT 0, vtime " + i + " NOT NULL DEFAULT 0);";
 }
 
-// The columns added to strata_jobs since it was first made, for a store made by an older Strata:
-// (name, type and default), added by each database's CreateSchema when missing.
-inline constexpr std::pair<const char*, const char*> kAddedJobColumns[] = {
-    {"version", "TEXT"},
-    {"fallback", "BIGINT NOT NULL DEFAULT 0"},
+// The columns added since the tables were first made, for a store made by an older Strata:
+// (table, name, type and default), added by each database's CreateSchema when missing.
+struct AddedColumn {
+  const char* table;
+  const char* name;
+  const char* type;
+};
+inline constexpr AddedColumn kAddedColumns[] = {
+    {"strata_jobs", "version", "TEXT"},
+    {"strata_jobs", "fallback", "BIGINT NOT NULL DEFAULT 0"},
+    {"strata_job_tenants", "vtime", "BIGINT NOT NULL DEFAULT 0"},
 };
 
 // SQL that both databases run: each @name becomes p_name, an argument of a PL/pgSQL function on
@@ -210,7 +218,7 @@ BEGIN
     RETURN;
   END IF;
   FOR t IN SELECT tenant FROM strata_job_tenants WHERE queued > 0 AND running < p_tenant_limit
-           ORDER BY last_claim, first_seen, tenant
+           ORDER BY vtime, last_claim, first_seen, tenant
   LOOP
     SELECT id INTO j FROM strata_jobs WHERE tenant = t.tenant AND state = 'queued' AND run_after <= p_now
       ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -37,7 +38,10 @@ void WorkerPool::Running::Stop(StopReason why) {
 }
 
 WorkerPool::WorkerPool(const Project& project, WorkerOptions options, RunMetrics* metrics)
-    : project_(project), options_(std::move(options)), metrics_(metrics) {}
+    : project_(project),
+      options_(std::move(options)),
+      metrics_(metrics),
+      limit_(std::min(options_.min_running, options_.max_running), options_.max_running) {}
 
 WorkerPool::~WorkerPool() {
   Stop();
@@ -134,7 +138,7 @@ void WorkerPool::WorkerLoop(int index, JobStore* store) {
     claim.now = Now();
     claim.lease = options_.lease;
     claim.tenant_limit = options_.tenant_limit;
-    claim.max_running = options_.max_running;
+    claim.max_running = limit();
     auto job = store->Claim(claim);
     if (!job.ok()) {
       Log("cannot take a job: " + job.status().message());
@@ -175,7 +179,10 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   switch (Record(job, store, attempt.outcome, what)) {
-    case Recorded::kHeld: Report(job, attempt.outcome, seconds, what); break;
+    case Recorded::kHeld:
+      Report(job, attempt.outcome, seconds, what);
+      Account(job, attempt, store);
+      break;
     case Recorded::kRefused:
       if (!attempt.written.empty()) {
         std::error_code ec;
@@ -189,6 +196,17 @@ void WorkerPool::RunJob(const Job& job, JobStore& store, const std::string& work
       Log(what + ": cannot record how it ended (the job store does not answer); it runs again if its lease expires");
       break;
   }
+}
+
+// Charges the attempt's database time to its tenant (the claims' order) and, for a finished
+// export, tells the adaptive limit how long the database took.
+void WorkerPool::Account(const Job& job, const Attempt& attempt, JobStore& store) {
+  if (attempt.db_seconds <= 0) return;
+  const Status charged = store.Charge(job.tenant, static_cast<int64_t>(std::llround(attempt.db_seconds * 1000)));
+  if (!charged.ok()) Log("job " + job.id + ": cannot charge its database time: " + charged.message());
+  if (!attempt.finished || !options_.adaptive) return;
+  const std::string changed = limit_.Observe(job.report, job.tenant, attempt.db_seconds);
+  if (!changed.empty()) Log(changed);
 }
 
 // The delay before retry number `attempt` (1-based): base, 2×base, 4×base, ... at most 5 minutes.
@@ -307,13 +325,19 @@ WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run, JobStor
     attempt.outcome.rows = static_cast<int64_t>(result->rows);
     attempt.outcome.bytes = static_cast<int64_t>(result->bytes);
     attempt.outcome.expires_at = Now() + options_.keep.count();
+    attempt.db_seconds = result->db_seconds;
+    attempt.finished = true;
     Observe(job, attempt, RunRecord{RunRecord::Kind::kDone, attempt.outcome.rows, result->db_seconds, seconds, ""},
             **source, *query);
     return attempt;
   }
   std::optional<Outcome> stopped = StoppedOutcome(run, result.status());
   attempt.outcome = stopped ? *stopped : ErrorOutcome(job, result.status());
-  if (!stopped) Observe(job, attempt, RecordOf(result.status(), seconds), **source, *query);
+  if (!stopped) {
+    const std::optional<RunRecord> record = RecordOf(result.status(), seconds);
+    if (record) attempt.db_seconds = seconds;
+    Observe(job, attempt, record, **source, *query);
+  }
   attempt.outcome.rows = run.rows;
   attempt.outcome.bytes = run.bytes;
   return attempt;

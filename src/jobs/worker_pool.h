@@ -33,6 +33,7 @@
 
 #include "common/status.h"
 #include "export/exporter.h"
+#include "jobs/adaptive_limit.h"
 #include "jobs/job_store.h"
 #include "jobs/run_metrics.h"
 #include "report/project.h"
@@ -84,6 +85,10 @@ struct WorkerOptions {
   int workers = 2;           // threads in this process
   int max_running = 2;       // jobs running at once across every process: the cap on database queries
   int tenant_limit = 1;      // jobs running at once per tenant, across every process
+  // Lower max_running (down to min_running) while the database is slow, raise it back when it is
+  // not (adaptive_limit.h); false: max_running always.
+  bool adaptive = true;
+  int min_running = 1;
   std::chrono::milliseconds lease{30000};
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds poll{1000};           // how often idle workers look for work anyway
@@ -118,6 +123,9 @@ class WorkerPool {
   void Stop();
   // Makes the files folder if it is missing; an error (kIo) says why it cannot be made or written.
   Status EnsureFilesFolder();
+  // The exports this process lets run at once now, and the latency ratio behind it.
+  int limit() const { return options_.adaptive ? limit_.limit() : options_.max_running; }
+  double pressure() const { return limit_.pressure(); }
 
  private:
   enum class StopReason { kNone, kCancel, kLeaseLost, kShutdown };
@@ -136,7 +144,9 @@ class WorkerPool {
   struct Attempt {
     Outcome outcome;
     std::string written;
-    RunChoice choice;  // the version it ran
+    RunChoice choice;       // the version it ran
+    double db_seconds = 0;  // the database time it used (all of it, for a timeout): charged to the tenant
+    bool finished = false;  // it ran to its end: its time is a latency sample for the adaptive limit
   };
   enum class Recorded { kHeld, kRefused, kUnknown };  // the store took the end, refused it, or did not answer
 
@@ -156,6 +166,7 @@ class WorkerPool {
   Recorded Record(const Job& job, JobStore& store, const Outcome& outcome, const std::string& what);
   static bool Shows(const Job& job, const Outcome& outcome);
   void Report(const Job& job, const Outcome& outcome, double seconds, const std::string& what);
+  void Account(const Job& job, const Attempt& attempt, JobStore& store);
   void HeartbeatLoop(JobStore* store);
   void ListenLoop(JobStore* store);
   void JanitorLoop(JobStore* store);
@@ -169,6 +180,7 @@ class WorkerPool {
   const Project& project_;
   WorkerOptions options_;
   RunMetrics* metrics_;
+  AdaptiveLimit limit_;
   std::vector<std::unique_ptr<JobStore>> stores_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};  // workers: take no more jobs, release the running ones

@@ -70,6 +70,7 @@ class FaultyStore : public JobStore {
                                int64_t lease_until) override {
     return inner_->Heartbeat(id, attempt, rows, bytes, lease_until);
   }
+  Status Charge(const std::string& tenant, int64_t db_ms) override { return inner_->Charge(tenant, db_ms); }
   Status SetVersion(const std::string& id, int attempt, const std::string& version, bool fallback) override {
     return inner_->SetVersion(id, attempt, version, fallback);
   }

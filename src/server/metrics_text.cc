@@ -84,6 +84,15 @@ std::string MetricsText(const jobs::QueueCounts& counts,
   return out;
 }
 
+std::string LimitMetricsText(int limit, double pressure) {
+  return "# HELP strata_export_limit Exports this process lets run at once now (lowered while the database is "
+         "slow).\n# TYPE strata_export_limit gauge\nstrata_export_limit " +
+         std::to_string(limit) +
+         "\n# HELP strata_database_latency_ratio Exports' database time against their usual, moving average.\n"
+         "# TYPE strata_database_latency_ratio gauge\nstrata_database_latency_ratio " +
+         Number(pressure) + "\n";
+}
+
 std::string WatchMetricsText(const watch::WatchCounts& counts, int64_t active_fallbacks, int64_t regressed) {
   std::string out;
   out += "# HELP strata_watch_fallbacks_active Report and tenant pairs running the last good version now.\n";

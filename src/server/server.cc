@@ -248,7 +248,9 @@ void Server::Impl::Routes() {
     auto store = stores.Acquire();
     Result<jobs::QueueCounts> counts = store.ok() ? (*store)->Counts() : Result<jobs::QueueCounts>(store.status());
     if (!counts.ok()) return SendError(res, 503, counts.status().message());
-    res.set_content(MetricsText(*counts, metrics.Snapshot()) + WatchMetrics(), "text/plain; version=0.0.4");
+    res.set_content(
+        MetricsText(*counts, metrics.Snapshot()) + LimitMetricsText(pool.limit(), pool.pressure()) + WatchMetrics(),
+        "text/plain; version=0.0.4");
   });
   http.Get("/api/v1/watch", [this](const auto& req, auto& res) { WatchLedger(req, res); });
   http.Post("/api/v1/watch/release", [this](const auto& req, auto& res) { WatchRelease(req, res); });
