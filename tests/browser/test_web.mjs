@@ -264,6 +264,8 @@ async function steps(base) {
   check((await from.getAttribute('type')) === 'date', 'a date parameter should be an <input type=date>');
   check((await from.inputValue()) === '2024-01-01', `from should be filled with its default, shows ${await from.inputValue()}`);
 
+  check(await page.locator('#watch-panel').isHidden(), 'the watch is for service keys: hidden for a tenant key');
+
   log('member_activity as xlsx, followed to the download');
   await page.selectOption('#format', 'xlsx');
   const first = await startExport();
@@ -292,6 +294,10 @@ async function steps(base) {
   log('a service key: the tenant is a required input; a bad value is refused and highlighted');
   await useKey(SERVICE_KEY);
   await page.waitForSelector('#report option[value="member_activity"]', { state: 'attached', timeout: 10_000 });
+  log('a service key sees the watch, with nothing in it yet');
+  await page.locator('#watch-panel').waitFor({ state: 'visible', timeout: 10_000 });
+  await page.locator('#watch-empty').waitFor({ state: 'visible', timeout: 10_000 });
+  check((await page.locator('#watch-body tr').count()) === 0, 'no report version has regressed: the watch is empty');
   await selectReport('member_activity');
   await page.selectOption('#format', 'xlsx');
   const tenantField = page.locator('#params [data-param="admin_id"]');

@@ -192,6 +192,7 @@ async function useKey(key) {
   clearAllInvalid();
   renderCatalog();
   renderExports([]);
+  $('#watch-panel').hidden = true;
   if (!key) {
     $('#key-help').hidden = false;
     $('#key-status').textContent = 'The key is kept in this tab only (session storage).';
@@ -217,6 +218,9 @@ async function useKey(key) {
     : `Tenant key: exports for tenant ${catalog.tenant}.`;
   $('#refresh').disabled = false;
   renderCatalog();
+  const service = catalog.tenant === null || catalog.tenant === undefined;
+  $('#watch-panel').hidden = !service;
+  if (service) refreshWatch();
   await refreshExports();
 }
 
@@ -493,7 +497,8 @@ function createRow(id) {
   r.params = el('td', { className: 'summary' });
   r.badge = el('span', { className: 'badge' });
   r.attempt = el('span', { className: 'attempt' });
-  r.stateCell = el('td', { className: 'state' }, r.badge, r.attempt);
+  r.fallback = el('span', { className: 'badge fallback', hidden: true }, 'last good version');
+  r.stateCell = el('td', { className: 'state' }, r.badge, r.attempt, ' ', r.fallback);
   r.bar = el('progress', { className: 'bar' });
   r.rows = el('span', { className: 'rows' });
   r.detail = el('span', { className: 'detail' });
@@ -529,6 +534,9 @@ function updateRow(r, x) {
   r.badge.textContent = x.state === 'running' && x.cancel_requested === true
     ? 'Cancelling' : STATE_LABELS[x.state] || String(x.state);
   r.attempt.textContent = Number(x.attempt) > 1 ? ` (attempt ${x.attempt})` : '';
+  r.fallback.hidden = x.fallback !== true;
+  r.fallback.title = x.fallback === true
+    ? `The watch ran the last good version (${x.version}) of this report for this tenant` : '';
 
   const report = reportByName(x.report);
   r.report.textContent = report?.title || x.report;
@@ -676,6 +684,64 @@ async function downloadFile(r) {
 
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// The watch (service keys): the ledger of GET /api/v1/watch, with a Release button per fallback
+
+const WATCH_LABELS = {
+  regressed: 'Regressed', fallback: 'Fallback', reverted: 'Reverted', released: 'Released',
+};
+
+async function refreshWatch() {
+  let answer;
+  try {
+    answer = await api('GET', 'watch');
+  } catch (e) {
+    if (e.status === 401 || e.status === -1) return;
+    if (e.status === 403) {
+      $('#watch-panel').hidden = true;
+      return;
+    }
+    showMessage(`The watch could not be loaded: ${e.message}`, 'error');
+    return;
+  }
+  const entries = Array.isArray(answer?.entries) ? answer.entries : [];
+  $('#watch-body').replaceChildren(...entries.map(watchRow));
+  $('#watch-empty').hidden = entries.length > 0;
+}
+
+function watchRow(e) {
+  const report = reportByName(e.report);
+  const state = e.state === 'fallback' && e.verified === true ? 'Fallback, verified' : WATCH_LABELS[e.state] || e.state;
+  const ratio = e.ratio === null || e.ratio === undefined ? 'fails' : `${Number(e.ratio).toFixed(1)}×`;
+  const actions = el('td', { className: 'actions' });
+  if (e.state === 'fallback' || e.state === 'regressed') {
+    const button = el('button', { type: 'button', class: 'secondary' }, 'Release');
+    button.addEventListener('click', () => releaseWatch(e, button));
+    actions.append(button);
+  }
+  return el('tr', { 'data-state': e.state },
+    el('td', { title: e.report }, report?.title || e.report),
+    el('td', {}, String(e.tenant)),
+    el('td', { className: 'state', 'data-state': e.state },
+      el('span', { className: 'badge' }, state),
+      el('div', { className: 'hint' }, String(e.reason || ''))),
+    el('td', {}, `${ratio} over ${e.runs} runs`),
+    el('td', { className: 'summary' }, `now ${e.current_version}, good ${e.good_version}`),
+    el('td', {}, fmtTime(e.since)),
+    actions);
+}
+
+async function releaseWatch(e, button) {
+  button.disabled = true;
+  try {
+    await api('POST', 'watch/release', { report: e.report, tenant: e.tenant });
+    showMessage(`Released: tenant ${e.tenant} runs the current version of ${e.report} again.`);
+  } catch (error) {
+    if (error.status !== 401 && error.status !== -1) showMessage(error.message, 'error');
+  }
+  await refreshWatch();
+}
+
 function init() {
   $('#key-form').addEventListener('submit', onKeySubmit);
   $('#key-forget').addEventListener('click', onKeyForget);
@@ -688,6 +754,7 @@ function init() {
   $('#format').addEventListener('change', () => clearInvalid($('#format')));
   $('#export-form').addEventListener('submit', onStart);
   $('#refresh').addEventListener('click', refreshExports);
+  $('#watch-refresh').addEventListener('click', refreshWatch);
   renderExports([]);
   const saved = sessionStorage.getItem(KEY_STORAGE);
   if (saved) {
