@@ -110,6 +110,9 @@ std::string WatchMetricsText(const watch::WatchCounts& counts, int64_t active_fa
            ".\n# TYPE strata_watch_" + name + "_total counter\nstrata_watch_" + name + "_total " + std::to_string(n) +
            "\n";
   }
+  out += "# HELP strata_watch_seconds_total Time the watch spent choosing versions and recording and judging runs.\n"
+         "# TYPE strata_watch_seconds_total counter\nstrata_watch_seconds_total " +
+         Number(counts.seconds) + "\n";
   out += "# HELP strata_watch_verifications_total How fallbacks ended their verification in this process.\n";
   out += "# TYPE strata_watch_verifications_total counter\n";
   out += "strata_watch_verifications_total{outcome=\"verified\"} " + std::to_string(counts.verified) + "\n";

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 
 #include "common/text.h"
@@ -15,9 +16,6 @@ namespace strata::watch {
 using Json = nlohmann::ordered_json;
 
 namespace {
-
-// Runs of a tenant read per judgement: every version's, newest first; enough for both windows.
-constexpr int kTenantRunsRead = 4 * kRunsKept;
 
 double Sample(const RunRow& run) {
   return run.outcome == "done" ? run.db_ms : kFailed;
@@ -40,6 +38,16 @@ std::vector<double> Samples(const std::vector<RunRow>& runs, Keep keep) {
     if (keep(*run)) samples.push_back(Sample(*run));
   }
   return samples;
+}
+
+// The rows the tenant's newest finished run returned (current version first); -1 when none finished.
+int64_t RowsReturned(const std::vector<RunRow>& current, const std::vector<RunRow>& good) {
+  for (const auto* runs : {&current, &good}) {
+    for (const RunRow& run : *runs) {
+      if (run.outcome == "done") return run.rows;
+    }
+  }
+  return -1;
 }
 
 void HttpPost(const std::string& url, const std::string& body, const std::function<void(const std::string&)>& log) {
@@ -137,7 +145,8 @@ Status Watch::RegisterVersions() {
     ++counts_.released;
     Publish(e, "released");
   }
-  return Status::Ok();
+  versions_read_at_ = 0;
+  return ReadLedger();
 }
 
 DetectorSettings Watch::Detector() const {
@@ -157,14 +166,31 @@ Result<std::optional<StoredVersion>> Watch::CachedVersion(const std::string& rep
   return stored;
 }
 
+// Adds the time from its construction to its end to a total.
+class CostTimer {
+ public:
+  CostTimer(std::mutex& mu, double& total) : mu_(mu), total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~CostTimer() {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::lock_guard lock(mu_);
+    total_ += s;
+  }
+
+ private:
+  std::mutex& mu_;
+  double& total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 jobs::RunChoice Watch::Choose(const jobs::Job& job, const std::shared_ptr<const ReportSpec>& current) {
+  const CostTimer cost(cost_mu_, cost_seconds_);
   jobs::RunChoice choice{current, "", false};
   auto mine = current_.find(job.report);
   if (mine == current_.end()) return choice;
   choice.version = mine->second.id;
   if (project_.serve.watch.mode != WatchSettings::Mode::kFallback) return choice;
   std::lock_guard lock(mu_);
-  auto entry = store_->GetEntry(job.report, job.tenant);
+  auto entry = LedgerEntry(job.report, job.tenant);
   if (!entry.ok()) {
     Log("watch: cannot read the ledger, running the current version: " + entry.status().message());
     return choice;
@@ -187,6 +213,7 @@ jobs::RunChoice Watch::Choose(const jobs::Job& job, const std::shared_ptr<const 
 void Watch::Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record,
                 const jobs::RunContext& context) {
   if (choice.version.empty()) return;
+  const CostTimer cost(cost_mu_, cost_seconds_);
   std::lock_guard lock(mu_);
   RunRow row;
   row.report = job.report;
@@ -212,7 +239,7 @@ void Watch::Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs:
   if (project_.serve.watch.mode == WatchSettings::Mode::kOff) return;
   Status judged = Status::Ok();
   if (choice.fallback) {
-    auto entry = store_->GetEntry(job.report, job.tenant);
+    auto entry = LedgerEntry(job.report, job.tenant);
     judged = entry.status();
     if (entry.ok() && *entry && (*entry)->state == "fallback" && !(*entry)->verified &&
         (*entry)->good_version == choice.version) {
@@ -224,13 +251,17 @@ void Watch::Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs:
   if (!judged.ok()) Log("watch: cannot judge job " + job.id + ": " + judged.message());
 }
 
-// The version to compare with: the tenant's most recent run of another version, else the newest
-// other version of the report.
+// The version to compare with: the tenant's most recent finished run of another version, else the
+// newest other version of the report.
 Result<std::string> Watch::GoodVersion(const std::string& report, const std::string& current,
-                                       const std::vector<RunRow>& runs) {
-  for (const RunRow& run : runs) {
-    if (run.version != current && run.outcome == "done") return run.version;
-  }
+                                       const std::string& tenant) {
+  // Once known it stays: after a deploy, the tenant's runs of other versions are fallback runs of it.
+  const std::string key = LedgerKey(report, tenant) + "\n" + current;
+  auto known = good_of_.find(key);
+  if (known != good_of_.end()) return known->second;
+  auto latest = store_->LatestOtherVersion(report, tenant, current);
+  if (!latest.ok()) return latest;
+  if (!latest->empty()) return good_of_[key] = *latest;
   auto versions = store_->Versions(report);
   if (!versions.ok()) return versions.status();
   for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
@@ -239,20 +270,52 @@ Result<std::string> Watch::GoodVersion(const std::string& report, const std::str
   return std::string();
 }
 
-// The good version's runs for the tenant, topped up with its size stratum's when it has too few.
-Result<std::vector<double>> Watch::Baseline(const jobs::Job& job, const std::vector<RunRow>& runs,
-                                            const std::string& good) {
-  const DetectorSettings settings = Detector();
-  std::vector<double> own = Samples(runs, [&](const RunRow& r) { return r.version == good; });
-  if (static_cast<int>(own.size()) >= settings.tenant_baseline) return own;
-  int stratum = 0;
-  for (const RunRow& run : runs) {
-    if (run.outcome == "done") {
-      stratum = run.stratum;
-      break;
-    }
+std::string Watch::LedgerKey(const std::string& report, const std::string& tenant) {
+  return report + "\n" + tenant;
+}
+
+// The ledger's entry for the report and tenant, from a copy refreshed every kLedgerRefresh: one
+// read per second instead of one per export. An entry another process writes is seen within it.
+Result<std::optional<Entry>> Watch::LedgerEntry(const std::string& report, const std::string& tenant) {
+  if (ledger_read_at_ == 0 || Now() - ledger_read_at_ >= kLedgerRefresh.count()) {
+    STRATA_RETURN_IF_ERROR(ReadLedger());
   }
-  if (stratum == 0) return own;
+  auto found = ledger_.find(LedgerKey(report, tenant));
+  if (found == ledger_.end()) return std::optional<Entry>();
+  return std::optional<Entry>(found->second);
+}
+
+Status Watch::ReadLedger() {
+  auto entries = store_->Entries();
+  if (!entries.ok()) return entries.status();
+  ledger_.clear();
+  for (Entry& e : *entries) ledger_[LedgerKey(e.report, e.tenant)] = std::move(e);
+  // Another process may have stored another version meanwhile (a deploy rolling over the fleet).
+  if (Now() - versions_read_at_ >= kVersionsRefresh.count()) {
+    for (const auto& [report, version] : current_) {
+      auto versions = store_->Versions(report);
+      if (!versions.ok()) return versions.status();
+      has_other_version_[report] = versions->size() > 1;
+    }
+    versions_read_at_ = Now();
+  }
+  ledger_read_at_ = Now();
+  return Status::Ok();
+}
+
+Status Watch::SaveEntry(const Entry& entry) {
+  STRATA_RETURN_IF_ERROR(store_->PutEntry(entry));
+  ledger_[LedgerKey(entry.report, entry.tenant)] = entry;
+  return Status::Ok();
+}
+
+// The good version's runs for the tenant, topped up with its size stratum's when it has too few.
+Result<std::vector<double>> Watch::Baseline(const jobs::Job& job, const std::vector<RunRow>& good_runs,
+                                            const std::string& good, int64_t rows) {
+  const DetectorSettings settings = Detector();
+  std::vector<double> own = Samples(good_runs, [](const RunRow&) { return true; });
+  const int stratum = Stratum(rows);
+  if (static_cast<int>(own.size()) >= settings.tenant_baseline || stratum == 0) return own;
   auto others = store_->StratumRuns(job.report, good, stratum, job.tenant, settings.window);
   if (!others.ok()) return others.status();
   std::vector<double> pooled = Samples(*others, [](const RunRow&) { return true; });
@@ -274,8 +337,7 @@ std::string Watch::PlanOfNewStratum(const RunRow& row, const jobs::RunChoice& ch
 }
 
 // Adds to the entry what the database says of the regression: plans, estimates, statistics.
-void Watch::Attribute(const jobs::Job& job, const std::vector<RunRow>& runs, const jobs::RunContext& context,
-                      Entry* entry) {
+void Watch::Attribute(const jobs::Job& job, int64_t rows, const jobs::RunContext& context, Entry* entry) {
   if (context.source == nullptr || context.query == nullptr) return;
   auto good = CachedVersion(job.report, entry->good_version);
   const ReportSpec* current = project_.FindReport(job.report);
@@ -293,12 +355,7 @@ void Watch::Attribute(const jobs::Job& job, const std::vector<RunRow>& runs, con
   in.prepared = current->execution == Execution::kPrepared;
   in.tenant = job.tenant;
   in.tenant_param = project_.tenant_param;
-  for (const RunRow& run : runs) {
-    if (run.outcome == "done") {
-      in.rows = run.rows;
-      break;
-    }
-  }
+  in.rows = rows;
   const watch::Attribution a = watch::Attribute(*context.source, in);
   const std::string sentence = a.Sentence();
   if (!sentence.empty()) entry->reason += "; " + sentence;
@@ -307,7 +364,8 @@ void Watch::Attribute(const jobs::Job& job, const std::vector<RunRow>& runs, con
 
 Status Watch::Detect(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunContext& context) {
   const std::string& version = choice.version;
-  auto entry = store_->GetEntry(job.report, job.tenant);
+  if (!has_other_version_[job.report]) return Status::Ok();  // nothing to compare with
+  auto entry = LedgerEntry(job.report, job.tenant);
   if (!entry.ok()) return entry.status();
   int64_t from_seq = 0;
   if (*entry && (*entry)->current_version == version) {
@@ -316,18 +374,21 @@ Status Watch::Detect(const jobs::Job& job, const jobs::RunChoice& choice, const 
     if ((*entry)->state != "reverted" || Now() < (*entry)->cooldown_until) return Status::Ok();
     from_seq = (*entry)->from_seq;
   }
-  auto runs = store_->TenantRuns(job.report, job.tenant, kTenantRunsRead);
-  if (!runs.ok()) return runs.status();
-  auto is_current = [&](const RunRow& r) { return r.version == version && !r.fallback && r.seq > from_seq; };
-  const std::vector<double> current = Samples(*runs, is_current);
-  if (current.empty()) return Status::Ok();
-  const auto newest = std::find_if(runs->begin(), runs->end(), is_current);
-  auto good = GoodVersion(job.report, version, *runs);
+  const DetectorSettings settings = Detector();
+  auto current = store_->Runs({job.report, job.tenant, version, false, from_seq, INT64_MAX, settings.window});
+  if (!current.ok()) return current.status();
+  if (current->empty()) return Status::Ok();
+  auto good = GoodVersion(job.report, version, job.tenant);
   if (!good.ok()) return good.status();
   if (good->empty()) return Status::Ok();
-  auto baseline = Baseline(job, *runs, *good);
+  auto good_runs = store_->Runs({job.report, job.tenant, *good, std::nullopt, 0, INT64_MAX, settings.window});
+  if (!good_runs.ok()) return good_runs.status();
+  const int64_t rows = RowsReturned(*current, *good_runs);
+  auto baseline = Baseline(job, *good_runs, *good, rows);
   if (!baseline.ok()) return baseline.status();
-  const Judgement j = JudgeRegression(*baseline, current, newest->look, Detector());
+  const RunRow& newest = current->front();
+  const Judgement j =
+      JudgeRegression(*baseline, Samples(*current, [](const RunRow&) { return true; }), newest.look, settings);
   if (!j.regressed) return Status::Ok();
   Entry e;
   e.report = job.report;
@@ -339,9 +400,9 @@ Status Watch::Detect(const jobs::Job& job, const jobs::RunChoice& choice, const 
   e.runs = j.runs;
   e.reason = j.reason;
   e.since = Now();
-  e.from_seq = newest->seq;
-  Attribute(job, *runs, context, &e);
-  STRATA_RETURN_IF_ERROR(store_->PutEntry(e));
+  e.from_seq = newest.seq;
+  Attribute(job, rows, context, &e);
+  STRATA_RETURN_IF_ERROR(SaveEntry(e));
   ++counts_.regressions;
   if (e.state == "fallback") ++counts_.fallbacks;
   Publish(e, e.state == "fallback" ? "regressed; falling back to " + e.good_version : "regressed");
@@ -350,22 +411,22 @@ Status Watch::Detect(const jobs::Job& job, const jobs::RunChoice& choice, const 
 
 Status Watch::Verify(const jobs::Job& job, Entry entry) {
   const DetectorSettings settings = Detector();
-  auto runs = store_->TenantRuns(job.report, job.tenant, kTenantRunsRead);
-  if (!runs.ok()) return runs.status();
-  const std::vector<double> regressed = Samples(*runs, [&](const RunRow& r) {
-    return r.version == entry.current_version && !r.fallback && r.seq <= entry.from_seq;
-  });
-  const std::vector<double> fallback = Samples(
-      *runs, [&](const RunRow& r) { return r.version == entry.good_version && r.fallback && r.seq > entry.from_seq; });
-  if (static_cast<int>(fallback.size()) < settings.verify_runs) return Status::Ok();
+  const int limit = std::max(settings.window, settings.verify_max);
+  auto regressed =
+      store_->Runs({job.report, job.tenant, entry.current_version, false, 0, entry.from_seq, settings.window});
+  if (!regressed.ok()) return regressed.status();
+  auto fallback = store_->Runs({job.report, job.tenant, entry.good_version, true, entry.from_seq, INT64_MAX, limit});
+  if (!fallback.ok()) return fallback.status();
+  if (static_cast<int>(fallback->size()) < settings.verify_runs) return Status::Ok();
   ++entry.verify_looks;
-  const VerifyResult v = VerifyFallback(regressed, fallback, settings);
+  const auto all = [](const RunRow&) { return true; };
+  const VerifyResult v = VerifyFallback(Samples(*regressed, all), Samples(*fallback, all), settings);
   switch (v.outcome) {
-    case Verification::kPending: return store_->PutEntry(entry);
+    case Verification::kPending: return SaveEntry(entry);
     case Verification::kVerified:
       entry.verified = true;
       entry.reason += "; verified: " + v.reason;
-      STRATA_RETURN_IF_ERROR(store_->PutEntry(entry));
+      STRATA_RETURN_IF_ERROR(SaveEntry(entry));
       ++counts_.verified;
       Publish(entry, "fallback verified");
       return Status::Ok();
@@ -374,8 +435,8 @@ Status Watch::Verify(const jobs::Job& job, Entry entry) {
       entry.reason = "the fallback did not help: " + v.reason;
       entry.since = Now();
       entry.cooldown_until = Now() + project_.serve.watch.cooldown.count();
-      entry.from_seq = runs->empty() ? entry.from_seq : runs->front().seq;
-      STRATA_RETURN_IF_ERROR(store_->PutEntry(entry));
+      entry.from_seq = fallback->front().seq;
+      STRATA_RETURN_IF_ERROR(SaveEntry(entry));
       ++counts_.reverted;
       Publish(entry, "reverted to the current version");
       return Status::Ok();
@@ -406,14 +467,21 @@ Result<bool> Watch::Release(const std::string& report, const std::string& tenant
   auto released = ReleaseEntry(*store_, report, tenant, Now());
   if (!released.ok()) return released.status();
   if (!*released) return false;
+  ledger_[LedgerKey(report, tenant)] = **released;
   ++counts_.released;
   Publish(**released, "released by an operator");
   return true;
 }
 
 WatchCounts Watch::counts() const {
-  std::lock_guard lock(mu_);
-  return counts_;
+  WatchCounts c;
+  {
+    std::lock_guard lock(mu_);
+    c = counts_;
+  }
+  std::lock_guard lock(cost_mu_);
+  c.seconds = cost_seconds_;
+  return c;
 }
 
 void Watch::Publish(const Entry& entry, const std::string& what) {

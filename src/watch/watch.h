@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -47,6 +48,7 @@ struct WatchCounts {
   uint64_t reverted = 0;       // fallbacks undone because they did not help
   uint64_t released = 0;       // fallbacks undone by an operator or a new version
   uint64_t record_errors = 0;  // runs the store could not take
+  double seconds = 0;          // spent choosing versions and recording and judging runs: the watch's cost
 };
 
 struct WatchOptions {
@@ -59,6 +61,11 @@ struct WatchOptions {
 
 class Watch : public jobs::RunObserver {
  public:
+  // How often the ledger, and the versions of each report, are read again from the store (another
+  // process's decisions, a release by `strata watch release`, another version deployed).
+  static constexpr std::chrono::milliseconds kLedgerRefresh{1000};
+  static constexpr std::chrono::milliseconds kVersionsRefresh{60000};
+
   // Opens the watch's tables, stores the project's current version of every report, and releases
   // the entries of versions that were replaced (a deploy). REQUIRES: project outlives the watch.
   static Result<std::unique_ptr<Watch>> Open(const Project& project, WatchOptions options);
@@ -84,11 +91,15 @@ class Watch : public jobs::RunObserver {
   Result<std::optional<StoredVersion>> CachedVersion(const std::string& report, const std::string& id);
   Status Detect(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunContext& context);
   std::string PlanOfNewStratum(const RunRow& row, const jobs::RunChoice& choice, const jobs::RunContext& context);
-  void Attribute(const jobs::Job& job, const std::vector<RunRow>& runs, const jobs::RunContext& context, Entry* entry);
+  void Attribute(const jobs::Job& job, int64_t rows, const jobs::RunContext& context, Entry* entry);
   Status Verify(const jobs::Job& job, Entry entry);
-  Result<std::vector<double>> Baseline(const jobs::Job& job, const std::vector<RunRow>& runs, const std::string& good);
-  Result<std::string> GoodVersion(const std::string& report, const std::string& current,
-                                  const std::vector<RunRow>& runs);
+  Result<std::vector<double>> Baseline(const jobs::Job& job, const std::vector<RunRow>& good_runs,
+                                       const std::string& good, int64_t rows);
+  Result<std::string> GoodVersion(const std::string& report, const std::string& current, const std::string& tenant);
+  static std::string LedgerKey(const std::string& report, const std::string& tenant);
+  Result<std::optional<Entry>> LedgerEntry(const std::string& report, const std::string& tenant);
+  Status ReadLedger();
+  Status SaveEntry(const Entry& entry);
   void Publish(const Entry& entry, const std::string& what);
   void PostLoop();
   int64_t Now() const { return options_.now_ms(); }
@@ -103,7 +114,15 @@ class Watch : public jobs::RunObserver {
   std::unique_ptr<WatchStore> store_;
   std::map<std::string, StoredVersion> versions_;  // by report + "/" + id
   std::set<std::string> planned_;                  // report/version/stratum whose plan fingerprint is recorded
+  // The ledger as last read (LedgerEntry), by LedgerKey; this process's own changes go in at once.
+  std::map<std::string, Entry> ledger_;
+  int64_t ledger_read_at_ = 0;
+  std::map<std::string, bool> has_other_version_;  // by report: is there a version to compare with?
+  int64_t versions_read_at_ = 0;
+  std::map<std::string, std::string> good_of_;  // report, tenant and current version -> its good version
   WatchCounts counts_;
+  mutable std::mutex cost_mu_;  // guards cost_seconds_ (taken alone, or after mu_)
+  double cost_seconds_ = 0;
   // The webhook's sender: entries are posted in order, off the workers' threads.
   std::mutex post_mu_;
   std::condition_variable post_cv_;

@@ -192,13 +192,17 @@ Result<RunRow> WatchStore::AddRun(const RunRow& run) {
       &rows);
   if (!added.ok()) return added.status();
   if (rows.empty()) return Status::Database("the watch's store did not return the run it recorded");
+  const RunRow stored = RunFrom(rows[0]);
+  // Pruned every kPruneEvery runs of a version and tenant: the table holds at most kRunsKept +
+  // kPruneEvery of them, and most recordings cost one statement.
+  if (stored.look % kPruneEvery != 0) return stored;
   auto pruned = db_->Exec(
       "DELETE FROM strata_runs WHERE report = ? AND tenant = ? AND version = ? AND seq < (SELECT seq FROM strata_runs"
       " WHERE report = ? AND tenant = ? AND version = ? ORDER BY seq DESC LIMIT 1 OFFSET " +
           std::to_string(kRunsKept - 1) + ")",
       {run.report, run.tenant, run.version, run.report, run.tenant, run.version});
   if (!pruned.ok()) return pruned.status();
-  return RunFrom(rows[0]);
+  return stored;
 }
 
 Result<std::vector<RunRow>> WatchStore::TenantRuns(const std::string& report, const std::string& tenant, int limit) {
@@ -210,6 +214,35 @@ Result<std::vector<RunRow>> WatchStore::TenantRuns(const std::string& report, co
   std::vector<RunRow> runs;
   for (const SqlRow& r : rows) runs.push_back(RunFrom(r));
   return runs;
+}
+
+Result<std::vector<RunRow>> WatchStore::Runs(const RunFilter& f) {
+  std::string sql = std::string("SELECT ") + kRunColumns +
+                    " FROM strata_runs WHERE report = ? AND tenant = ? AND version = ? AND seq > ? AND seq <= ?";
+  std::vector<SqlArg> args = {f.report, f.tenant, f.version, f.after_seq, f.up_to_seq};
+  if (f.fallback) {
+    sql += " AND fallback = ?";
+    args.emplace_back(int64_t{*f.fallback ? 1 : 0});
+  }
+  sql += " ORDER BY seq DESC LIMIT ?";
+  args.emplace_back(int64_t{f.limit});
+  std::vector<SqlRow> rows;
+  auto got = db_->Exec(sql, args, &rows);
+  if (!got.ok()) return got.status();
+  std::vector<RunRow> runs;
+  for (const SqlRow& r : rows) runs.push_back(RunFrom(r));
+  return runs;
+}
+
+Result<std::string> WatchStore::LatestOtherVersion(const std::string& report, const std::string& tenant,
+                                                   const std::string& version) {
+  std::vector<SqlRow> rows;
+  auto got = db_->Exec(
+      "SELECT version FROM strata_runs WHERE report = ? AND tenant = ? AND version <> ? AND outcome = 'done'"
+      " ORDER BY seq DESC LIMIT 1",
+      {report, tenant, version}, &rows);
+  if (!got.ok()) return got.status();
+  return rows.empty() ? std::string() : rows[0][0].value_or("");
 }
 
 Result<bool> WatchStore::HasPlan(const std::string& report, const std::string& version, int stratum) {

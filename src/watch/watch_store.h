@@ -3,12 +3,14 @@
 //
 //   strata_report_versions  every version of every report the server has run (version.h)
 //   strata_runs             one row per run: version, tenant, outcome, rows, database time; the
-//                           newest kRunsKept per (report, tenant, version) are kept
+//                           newest kRunsKept per (report, tenant, version) are kept (pruned
+//                           every kPruneEvery runs)
 //   strata_watch            the ledger: one entry per report and tenant the watch has acted on
 //
 // Not thread-safe: one thread at a time (Watch holds a lock around it).
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,6 +29,7 @@ namespace strata::watch {
 // Runs kept per report, tenant and version: enough for the detector's window and the fallback's
 // verification, and a bound on the table whatever the traffic.
 inline constexpr int kRunsKept = 100;
+inline constexpr int kPruneEvery = 20;
 
 struct RunRow {
   int64_t seq = 0;  // order of recording
@@ -79,6 +82,21 @@ class WatchStore {
   Result<RunRow> AddRun(const RunRow& run);
   // The tenant's newest runs of the report, every version, newest first.
   Result<std::vector<RunRow>> TenantRuns(const std::string& report, const std::string& tenant, int limit);
+  // The tenant's newest runs of one version, newest first: only fallback runs (or none of them)
+  // when `fallback` says so, only after after_seq and up to up_to_seq.
+  struct RunFilter {
+    std::string report;
+    std::string tenant;
+    std::string version;
+    std::optional<bool> fallback;
+    int64_t after_seq = 0;
+    int64_t up_to_seq = INT64_MAX;
+    int limit = 20;
+  };
+  Result<std::vector<RunRow>> Runs(const RunFilter& filter);
+  // The version of the tenant's newest finished run of another version than `version`; "" when none.
+  Result<std::string> LatestOtherVersion(const std::string& report, const std::string& tenant,
+                                         const std::string& version);
   // Whether a run of the version in the stratum has its plan's fingerprint.
   Result<bool> HasPlan(const std::string& report, const std::string& version, int stratum);
   // The newest finished runs of a version for tenants of a size stratum, other than `tenant`, newest first.

@@ -302,13 +302,17 @@ TEST_P(WatchTest, BenignNoiseAcrossThreeHundredExportsRaisesNothing) {
 }
 
 TEST_P(WatchTest, RunsAreKeptWithinTheirBound) {
-  for (int k = 0; k < kRunsKept + 30; ++k) Run("2", 20, 900);
+  for (int k = 0; k < kRunsKept + 3 * kPruneEvery; ++k) Run("2", 20, 900);
   auto store = WatchStore::Open(url_, false);
   ASSERT_TRUE(store.ok());
   auto runs = (*store)->TenantRuns("activity", "2", 1000);
   ASSERT_TRUE(runs.ok());
-  EXPECT_EQ(runs->size(), static_cast<size_t>(kRunsKept));
-  EXPECT_EQ(runs->front().look, kRunsKept + 30) << "looks keep counting past the pruning";
+  EXPECT_EQ(runs->size(), static_cast<size_t>(kRunsKept)) << "pruned at the last multiple of kPruneEvery";
+  EXPECT_EQ(runs->front().look, kRunsKept + 3 * kPruneEvery) << "looks keep counting past the pruning";
+  Run("2", 20, 900);
+  runs = (*store)->TenantRuns("activity", "2", 1000);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(runs->size(), static_cast<size_t>(kRunsKept + 1)) << "and not at every run";
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, WatchTest, ::testing::Values("sqlite", "postgres"),

@@ -249,6 +249,7 @@ tenant = {HEAVY}
         # An operator releases it: the heavy admin runs the new version again.
         released = self.strata_watch("release", REPORT, "--tenant", str(HEAVY))
         self.assertEqual(released.returncode, 0, released.stderr)
+        time.sleep(1.2)  # the server reads the ledger again within a second (watch.h, kLedgerRefresh)
         j, _ = self.export(HEAVY)
         self.assertFalse(j["fallback"])
         self.assertEqual(self.ledger()[(REPORT, HEAVY)]["state"], "released")
