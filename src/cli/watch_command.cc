@@ -67,7 +67,9 @@ int RunWatch(const WatchArgs& args) {
   if (args.json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const watch::Entry& e : *entries) list.push_back(watch::EntryJson(e, opened->project));
-    std::cout << nlohmann::ordered_json{{"entries", list}}.dump(2) << "\n";
+    std::cout << nlohmann::ordered_json{{"entries", list}}.dump(2, ' ', false,
+                                                                nlohmann::ordered_json::error_handler_t::replace)
+              << "\n";
     return kExitOk;
   }
   PrintLedger(*entries);

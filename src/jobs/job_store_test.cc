@@ -12,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include "jobs/store_db.h"
+
 namespace strata::jobs {
 namespace {
 
@@ -187,6 +189,49 @@ TEST_P(JobStoreTest, AnIdleTenantDoesNotSaveUpDatabaseTime) {
     ASSERT_TRUE(*store_->Finish(c->id, c->attempt, Done(c->id), 1600 + k));
   }
   EXPECT_EQ(order, "313");
+}
+
+TEST_P(JobStoreTest, AStoreMadeBeforeTheWatchGainsItsColumnsAndKeepsItsJobs) {
+  // The tables as the first release made them: no version and fallback, no vtime.
+  std::string old_tables = JobTablesSql(GetParam() == "postgres");
+  for (const AddedColumn& c : kAddedColumns) {
+    const std::string added = std::string(", ") + c.name + " ";
+    const size_t at = old_tables.find(added);
+    ASSERT_NE(at, std::string::npos) << c.name;
+    const size_t end = old_tables.find_first_of(",)", at + added.size());
+    old_tables.erase(at, end - at);
+  }
+  ASSERT_EQ(old_tables.find("vtime"), std::string::npos) << old_tables;
+  auto db = OpenStoreDb(url_ + (GetParam() == "postgres" ? "" : ".old"));
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  if (GetParam() == "postgres") {
+    ASSERT_TRUE((*db)->ExecScript("DROP TABLE strata_jobs, strata_job_tenants CASCADE; " + old_tables).ok());
+  } else {
+    ASSERT_TRUE((*db)->ExecScript(old_tables).ok());
+  }
+  ASSERT_TRUE(
+      (*db)
+          ->Exec("INSERT INTO strata_jobs (id, tenant, report, format, params, dedupe_key, state, max_attempts,"
+                 " created_at) VALUES ('0123456789abcdef0123456789abcdef', '1', 'r', 'csv', '{}', 'k', 'queued',"
+                 " 3, 1000)",
+                 {})
+          .ok());
+  ASSERT_TRUE((*db)->Exec("INSERT INTO strata_job_tenants (tenant, first_seen, queued) VALUES ('1', 1, 1)", {}).ok());
+  db->reset();
+  auto store = OpenJobStore(url_ + (GetParam() == "postgres" ? "" : ".old"));
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  store_ = std::move(*store);
+  auto job = store_->Get("0123456789abcdef0123456789abcdef");
+  ASSERT_TRUE(job.ok() && *job) << "the old job is still there";
+  EXPECT_EQ((*job)->version, "");
+  auto c = Claim(2000);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(store_->SetVersion(c->id, c->attempt, "abcdefabcdef", true).ok());
+  EXPECT_TRUE(store_->Charge("1", 100).ok());
+  auto again = store_->Get(c->id);
+  ASSERT_TRUE(again.ok() && *again);
+  EXPECT_EQ((*again)->version, "abcdefabcdef");
+  EXPECT_TRUE((*again)->fallback);
 }
 
 TEST_P(JobStoreTest, GlobalCapOnRunningJobs) {

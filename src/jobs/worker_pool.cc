@@ -205,7 +205,9 @@ void WorkerPool::Account(const Job& job, const Attempt& attempt, JobStore& store
   const Status charged = store.Charge(job.tenant, static_cast<int64_t>(std::llround(attempt.db_seconds * 1000)));
   if (!charged.ok()) Log("job " + job.id + ": cannot charge its database time: " + charged.message());
   if (!attempt.finished || !options_.adaptive) return;
-  const std::string changed = limit_.Observe(job.report, job.tenant, attempt.db_seconds);
+  // Per version: a version that regressed for a tenant has no baseline of its own there, so it
+  // does not read as the database slowing down (that is the watch's business).
+  const std::string changed = limit_.Observe(job.report + "@" + attempt.choice.version, job.tenant, attempt.db_seconds);
   if (!changed.empty()) Log(changed);
 }
 
@@ -247,9 +249,14 @@ Result<RunChoice> WorkerPool::Choose(const Job& job, JobStore& store) {
   return choice;
 }
 
-Result<Query> WorkerPool::QueryOf(const Job& job, const ReportSpec& report) const {
+// The report bound to the job's values. A fallback version may declare fewer parameters than the
+// request, which was checked against the current version, carries: those are left out.
+Result<Query> WorkerPool::QueryOf(const Job& job, const ReportSpec& report, bool fallback) const {
   std::vector<ParamArg> given;
-  for (const auto& [name, value] : job.params) given.push_back(ParamArg{name, std::nullopt, value});
+  for (const auto& [name, value] : job.params) {
+    if (fallback && report.FindParam(name) == nullptr) continue;
+    given.push_back(ParamArg{name, std::nullopt, value});
+  }
   auto values = BindReportParams(report, given);
   if (!values.ok()) return values.status();
   return ReportQuery(project_, report, std::move(*values));
@@ -290,7 +297,7 @@ WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run, JobStor
   }
   attempt.choice = std::move(*choice);
   const ReportSpec& report = *attempt.choice.report;
-  auto query = QueryOf(job, report);
+  auto query = QueryOf(job, report, attempt.choice.fallback);
   if (!query.ok()) {
     attempt.outcome = ErrorOutcome(job, query.status());
     return attempt;
@@ -305,6 +312,14 @@ WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run, JobStor
     run.source = source->get();
     if (run.reason != StopReason::kNone) run.source->Cancel();
   }
+  // Stop() reaches the connection until the attempt returns, the watch's work on it included.
+  struct Detach {
+    Running& run;
+    ~Detach() {
+      std::lock_guard lock(run.mu);
+      run.source = nullptr;
+    }
+  } detach{run};
   auto format = FormatFromName(job.format);
   if (!format.ok()) {
     attempt.outcome = ErrorOutcome(job, format.status());
@@ -314,10 +329,6 @@ WorkerPool::Attempt WorkerPool::RunAttempt(const Job& job, Running& run, JobStor
   const auto started = std::chrono::steady_clock::now();
   Result<exporting::ExportResult> result = ExportToFile(report, **source, *query, *format, name, run);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  {
-    std::lock_guard lock(run.mu);
-    run.source = nullptr;
-  }
   if (result.ok()) {
     attempt.written = (fs::path(options_.files) / name).string();
     attempt.outcome.kind = Outcome::Kind::kDone;

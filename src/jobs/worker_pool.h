@@ -154,7 +154,7 @@ class WorkerPool {
   void RunJob(const Job& job, JobStore& store, const std::string& worker);
   Attempt RunAttempt(const Job& job, Running& run, JobStore& store);
   Result<RunChoice> Choose(const Job& job, JobStore& store);
-  Result<Query> QueryOf(const Job& job, const ReportSpec& report) const;
+  Result<Query> QueryOf(const Job& job, const ReportSpec& report, bool fallback) const;
   static std::optional<RunRecord> RecordOf(const Status& error, double seconds);
   void Observe(const Job& job, const Attempt& attempt, const std::optional<RunRecord>& record, Source& source,
                const Query& query);

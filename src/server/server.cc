@@ -111,12 +111,12 @@ void SendError(httplib::Response& res, int status, const std::string& message, c
   body["error"] = message;
   body["field"] = field.empty() ? Json(nullptr) : Json(field);
   res.status = status;
-  res.set_content(body.dump(), kJson);
+  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), kJson);
 }
 
 void SendJson(httplib::Response& res, int status, const Json& body) {
   res.status = status;
-  res.set_content(body.dump(), kJson);
+  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), kJson);
 }
 
 // The answer to a DELETE that changed nothing: another cancel came first, or the export ended.
@@ -309,10 +309,17 @@ void Server::Impl::WatchRelease(const httplib::Request& req, httplib::Response& 
   if (!body.contains("report") || !body["report"].is_string()) {
     return SendError(res, 400, "report: expected the report's name", "report");
   }
-  if (!body.contains("tenant") || !(body["tenant"].is_string() || body["tenant"].is_number_integer())) {
+  const Json given = body.contains("tenant") ? body["tenant"] : Json(nullptr);
+  if (!given.is_string() && !given.is_number_integer() && !given.is_boolean()) {
     return SendError(res, 400, "tenant: expected the tenant's value", "tenant");
   }
-  const std::string tenant = body["tenant"].is_string() ? body["tenant"].get<std::string>() : body["tenant"].dump();
+  // The tenant as the ledger holds it: the value's canonical text for the tenant parameter's type.
+  std::string tenant = given.is_string() ? given.get<std::string>() : given.dump();
+  if (const ParamSpec* spec = project.TenantSpec()) {
+    auto parsed = ParseParamValue(spec->type, tenant);
+    if (!parsed.ok()) return SendError(res, 400, "tenant: " + parsed.status().message(), "tenant");
+    tenant = parsed->text;
+  }
   auto released = watch->Release(body["report"].get<std::string>(), tenant);
   if (!released.ok()) return SendError(res, 503, released.status().message());
   SendJson(res, 200, Json{{"released", *released}});

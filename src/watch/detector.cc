@@ -74,7 +74,8 @@ double RankTestPValue(const std::vector<double>& slow, const std::vector<double>
   double tail = 0;
   for (size_t k = 0; k < counts.size(); ++k) {
     total += counts[k];
-    if (static_cast<double>(k) >= u) tail += counts[k];
+    // A tie makes U a half: counting from the whole number below keeps the test conservative.
+    if (static_cast<double>(k) >= std::floor(u)) tail += counts[k];
   }
   return tail / total;
 }
@@ -146,6 +147,9 @@ VerifyResult VerifyFallback(const std::vector<double>& regressed_runs, const std
     if (AllFinished(fb)) {
       v.outcome = Verification::kVerified;
       v.reason = runs + " all finished (median " + Ms(fb_median) + ") where the current version failed";
+    } else {
+      v.outcome = Verification::kNotFaster;
+      v.reason = "the good version failed too (" + runs + ")";
     }
     return v;
   }

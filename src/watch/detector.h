@@ -39,7 +39,8 @@ struct DetectorSettings {
 
 // The one-sided p-value of the Mann-Whitney U test that `slow` is stochastically larger than
 // `fast` scaled by `scale`: the chance, were both from one distribution, of a U at least as large
-// as observed (exact; ties count a half). 1 when either is empty.
+// as observed (exact; a tie counts a half in U, and the tail is taken from the whole number below
+// it, which errs towards a larger p). 1 when either is empty.
 double RankTestPValue(const std::vector<double>& slow, const std::vector<double>& fast, double scale);
 
 // Look k's (1-based) share of alpha: alpha / (k (k + 1)); the shares of every k sum to alpha.
@@ -75,8 +76,9 @@ struct VerifyResult {
 // (the regressed runs slower than the fallback's by min_ratio), at alpha without spending it over
 // looks: the detection already stands on its own bound, and at most verify_max looks are made;
 // a wrong "verified" keeps the version that was good before, which returns the same rows. Not
-// faster when the fallback's median is no better, or when verify_max runs did not confirm it. A
-// regression found by failures is verified by verify_runs fallback runs that all finished.
+// faster when the fallback's median is no better, or when verify_max runs did not confirm it. When
+// most regressed runs failed (timeouts), verify_runs fallback runs that all finished verify it, and
+// one that failed does not.
 VerifyResult VerifyFallback(const std::vector<double>& regressed, const std::vector<double>& fallback,
                             const DetectorSettings& settings);
 

@@ -21,9 +21,11 @@ TEST(RankTestTest, ExactPValuesOfSmallSamples) {
   EXPECT_DOUBLE_EQ(RankTestPValue({kFailed, kFailed}, {1, 2, 3}, 1.5), 1.0 / 10);
 }
 
-TEST(RankTestTest, TiesCountAHalf) {
-  // U = 0.5 + 0 ... all tied: U = 4.5 of 9, so P(U >= 4.5) = P(U >= 5) = 10/20.
-  EXPECT_DOUBLE_EQ(RankTestPValue({2, 2, 2}, {2, 2, 2}, 1), 10.0 / 20);
+TEST(RankTestTest, TiesCountAHalfAndErrTowardsALargerP) {
+  // All tied: U = 4.5 of 9; the tail is taken from 4: P(U >= 4) = 13/20, not P(U >= 5) = 10/20.
+  EXPECT_DOUBLE_EQ(RankTestPValue({2, 2, 2}, {2, 2, 2}, 1), 13.0 / 20);
+  // One tie among otherwise separated runs: U = 8.5, P(U >= 8) = 2/20.
+  EXPECT_DOUBLE_EQ(RankTestPValue({3, 5, 6}, {1, 2, 3}, 1), 2.0 / 20);
 }
 
 TEST(RankTestTest, LooksShareAlphaSoThatAllOfThemStayWithinIt) {
@@ -148,6 +150,8 @@ TEST(VerifyFallbackTest, AFailingVersionsFallbackIsVerifiedByRunsThatFinish) {
   DetectorSettings settings;
   EXPECT_EQ(VerifyFallback({kFailed}, {300, 320, 310}, settings).outcome, Verification::kVerified);
   EXPECT_EQ(VerifyFallback({kFailed}, {300, kFailed, kFailed}, settings).outcome, Verification::kNotFaster);
+  EXPECT_EQ(VerifyFallback({kFailed, kFailed, 900}, {300, 310, kFailed}, settings).outcome, Verification::kNotFaster)
+      << "one failure of the good version is enough to doubt it: never pending for ever";
 }
 
 TEST(StratumTest, HalfDecadesOfRows) {

@@ -21,7 +21,8 @@ std::string ParamsJson(const ReportSpec& report) {
                           {"type", std::string(ParamTypeName(p.type))},
                           {"default", p.default_value ? Json(*p.default_value) : Json(nullptr)}});
   }
-  return params.dump();
+  // Names and defaults come from strata.toml (UTF-8 by TOML's rules); replace, never throw.
+  return params.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 Result<std::vector<ParamSpec>> ParamsFrom(const StoredVersion& v) {
@@ -53,8 +54,12 @@ StoredVersion VersionOf(const ReportSpec& report) {
   v.sql = report.sql.text;
   v.params = ParamsJson(report);
   v.execution = ExecutionName(report.execution);
-  // The three as one JSON array: no two different versions give the same text.
-  const std::string identity = Json::array({v.sql, v.params, v.execution}).dump();
+  // The three, each after its length: no two different versions give the same bytes (the SQL file
+  // may hold any bytes).
+  std::string identity;
+  for (const std::string* part : {&v.sql, &v.params, &v.execution}) {
+    identity += std::to_string(part->size()) + ":" + *part + ";";
+  }
   v.id = Sha256Hex(identity).substr(0, 12);
   return v;
 }

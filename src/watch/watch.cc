@@ -10,16 +10,13 @@
 #include "common/text.h"
 #include "report/binding.h"
 #include "watch/attribution.h"
+#include "watch/judge_util.h"
 
 namespace strata::watch {
 
 using Json = nlohmann::ordered_json;
 
 namespace {
-
-double Sample(const RunRow& run) {
-  return run.outcome == "done" ? run.db_ms : kFailed;
-}
 
 const char* OutcomeName(jobs::RunRecord::Kind kind) {
   switch (kind) {
@@ -28,26 +25,6 @@ const char* OutcomeName(jobs::RunRecord::Kind kind) {
     case jobs::RunRecord::Kind::kError: return "error";
   }
   return "error";
-}
-
-// The samples of the runs that pass `keep`, oldest first (runs come newest first).
-template <typename Keep>
-std::vector<double> Samples(const std::vector<RunRow>& runs, Keep keep) {
-  std::vector<double> samples;
-  for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
-    if (keep(*run)) samples.push_back(Sample(*run));
-  }
-  return samples;
-}
-
-// The rows the tenant's newest finished run returned (current version first); -1 when none finished.
-int64_t RowsReturned(const std::vector<RunRow>& current, const std::vector<RunRow>& good) {
-  for (const auto* runs : {&current, &good}) {
-    for (const RunRow& run : *runs) {
-      if (run.outcome == "done") return run.rows;
-    }
-  }
-  return -1;
 }
 
 void HttpPost(const std::string& url, const std::string& body, const std::function<void(const std::string&)>& log) {
@@ -121,8 +98,8 @@ Result<std::unique_ptr<Watch>> Watch::Open(const Project& project, WatchOptions 
   return watch;
 }
 
-// Stores this process's version of every report, and releases the entries of versions a deploy
-// replaced: the new version is judged afresh.
+// Stores this process's version of every report, and releases the entries of the versions it
+// replaced.
 Status Watch::RegisterVersions() {
   std::lock_guard lock(mu_);
   for (const ReportSpec& report : project_.reports) {
@@ -130,12 +107,26 @@ Status Watch::RegisterVersions() {
     if (!stored.ok()) return stored.status();
     current_[report.name] = *stored;
   }
+  STRATA_RETURN_IF_ERROR(ReleaseReplaced());
+  versions_read_at_ = 0;
+  return ReadLedger();
+}
+
+// A deploy: the fallbacks and alerts of a version older than this process's are released, and the
+// new version is judged afresh. An entry of a newer version (this process is an old one, during a
+// rolling deploy) is left alone.
+Status Watch::ReleaseReplaced() {
   auto entries = store_->Entries();
   if (!entries.ok()) return entries.status();
   for (Entry& e : *entries) {
     if (e.state != "fallback" && e.state != "regressed") continue;
     auto now = current_.find(e.report);
-    if (now != current_.end() && now->second.id == e.current_version) continue;
+    if (now != current_.end()) {
+      if (now->second.id == e.current_version) continue;
+      auto theirs = CachedVersion(e.report, e.current_version);
+      if (!theirs.ok()) return theirs.status();
+      if (*theirs && (*theirs)->first_seen > now->second.first_seen) continue;
+    }
     e.reason = now == current_.end()
                    ? "the report is no longer in the project"
                    : "version " + now->second.id + " replaced " + e.current_version + ": the watch judges it afresh";
@@ -145,8 +136,7 @@ Status Watch::RegisterVersions() {
     ++counts_.released;
     Publish(e, "released");
   }
-  versions_read_at_ = 0;
-  return ReadLedger();
+  return Status::Ok();
 }
 
 DetectorSettings Watch::Detector() const {
@@ -182,6 +172,20 @@ class CostTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
+// The good version as a report the job's parameters bind to: its SQL, parameters and execution,
+// given the job's values for the parameters it declares (a parameter the new version added is left
+// out). Fails when the job lacks one it needs.
+Result<ReportSpec> Watch::FallbackSpec(const jobs::Job& job, const ReportSpec& current, const std::string& good) {
+  auto version = CachedVersion(job.report, good);
+  if (!version.ok()) return version.status();
+  if (!*version) return Status::Config("the good version " + good + " of " + job.report + " is not in the store");
+  auto spec = SpecOf(**version, current);
+  if (!spec.ok()) return spec.status();
+  auto values = BindReportParams(*spec, DeclaredParams(job, *spec));
+  if (!values.ok()) return values.status();
+  return spec;
+}
+
 jobs::RunChoice Watch::Choose(const jobs::Job& job, const std::shared_ptr<const ReportSpec>& current) {
   const CostTimer cost(cost_mu_, cost_seconds_);
   jobs::RunChoice choice{current, "", false};
@@ -196,25 +200,16 @@ jobs::RunChoice Watch::Choose(const jobs::Job& job, const std::shared_ptr<const 
     return choice;
   }
   if (!*entry || (*entry)->state != "fallback" || (*entry)->current_version != choice.version) return choice;
-  auto good = CachedVersion(job.report, (*entry)->good_version);
-  if (!good.ok() || !*good) {
-    Log("watch: the good version " + (*entry)->good_version + " of " + job.report +
-        " is not in the store; running the current version");
-    return choice;
-  }
-  auto spec = SpecOf(**good, *current);
+  auto spec = FallbackSpec(job, *current, (*entry)->good_version);
   if (!spec.ok()) {
-    Log("watch: " + spec.status().message() + "; running the current version");
+    Log("watch: job " + job.id + " cannot run the good version: " + spec.status().message() +
+        "; running the current version");
     return choice;
   }
-  return jobs::RunChoice{std::make_shared<const ReportSpec>(std::move(*spec)), (*good)->id, true};
+  return jobs::RunChoice{std::make_shared<const ReportSpec>(std::move(*spec)), (*entry)->good_version, true};
 }
 
-void Watch::Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record,
-                const jobs::RunContext& context) {
-  if (choice.version.empty()) return;
-  const CostTimer cost(cost_mu_, cost_seconds_);
-  std::lock_guard lock(mu_);
+RunRow Watch::RowOf(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record, int64_t now) {
   RunRow row;
   row.report = job.report;
   row.version = choice.version;
@@ -226,48 +221,79 @@ void Watch::Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs:
   row.db_ms = record.db_seconds * 1000;
   row.wall_ms = record.wall_seconds * 1000;
   row.stratum = record.kind == jobs::RunRecord::Kind::kDone ? Stratum(record.rows) : 0;
-  row.at = Now();
+  row.at = now;
   row.error = record.error;
-  row.plan = PlanOfNewStratum(row, choice, context);
-  auto added = store_->AddRun(row);
-  if (!added.ok()) {
-    ++counts_.record_errors;
-    Log("watch: cannot record the run of job " + job.id + ": " + added.status().message());
-    return;
-  }
-  ++counts_.runs;
-  if (project_.serve.watch.mode == WatchSettings::Mode::kOff) return;
-  Status judged = Status::Ok();
-  if (choice.fallback) {
-    auto entry = LedgerEntry(job.report, job.tenant);
-    judged = entry.status();
-    if (entry.ok() && *entry && (*entry)->state == "fallback" && !(*entry)->verified &&
-        (*entry)->good_version == choice.version) {
-      judged = Verify(job, **entry);
-    }
-  } else {
-    judged = Detect(job, choice, context);
-  }
-  if (!judged.ok()) Log("watch: cannot judge job " + job.id + ": " + judged.message());
+  return row;
 }
 
-// The version to compare with: the tenant's most recent finished run of another version, else the
-// newest other version of the report.
-Result<std::string> Watch::GoodVersion(const std::string& report, const std::string& current,
-                                       const std::string& tenant) {
-  // Once known it stays: after a deploy, the tenant's runs of other versions are fallback runs of it.
-  const std::string key = LedgerKey(report, tenant) + "\n" + current;
-  auto known = good_of_.find(key);
-  if (known != good_of_.end()) return known->second;
-  auto latest = store_->LatestOtherVersion(report, tenant, current);
-  if (!latest.ok()) return latest;
-  if (!latest->empty()) return good_of_[key] = *latest;
-  auto versions = store_->Versions(report);
-  if (!versions.ok()) return versions.status();
-  for (auto v = versions->rbegin(); v != versions->rend(); ++v) {
-    if (v->id != current) return v->id;
+// Records the run and judges the version; what needs the database (a plan's fingerprint, the
+// explanation of a regression) runs outside the lock, so that other workers never wait for it.
+void Watch::Ran(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record,
+                const jobs::RunContext& context) {
+  if (choice.version.empty()) return;
+  const CostTimer cost(cost_mu_, cost_seconds_);
+  RunRow row = RowOf(job, choice, record, Now());
+  row.plan = PlanOfNewStratum(row, choice, context);
+  std::optional<Found> found;
+  {
+    std::lock_guard lock(mu_);
+    auto added = store_->AddRun(row);
+    if (!added.ok()) {
+      ++counts_.record_errors;
+      Log("watch: cannot record the run of job " + job.id + ": " + added.status().message());
+      return;
+    }
+    ++counts_.runs;
+    if (project_.serve.watch.mode == WatchSettings::Mode::kOff) return;
+    auto judged = Judge(job, choice, record);
+    if (!judged.ok()) {
+      Log("watch: cannot judge job " + job.id + ": " + judged.status().message());
+      return;
+    }
+    found = std::move(*judged);
   }
-  return std::string();
+  if (found) Explain(job, std::move(*found), context);
+}
+
+// The plan-shape fingerprint of the first finished run of a version in a size stratum (a cheap
+// EXPLAIN on the run's connection); empty for every other run.
+std::string Watch::PlanOfNewStratum(const RunRow& row, const jobs::RunChoice& choice, const jobs::RunContext& context) {
+  if (context.source == nullptr || context.query == nullptr || row.stratum == 0) return "";
+  const std::string key = row.report + "/" + row.version + "/" + std::to_string(row.stratum);
+  {
+    std::lock_guard lock(mu_);
+    if (!planned_.insert(key).second) return "";
+    auto has = store_->HasPlan(row.report, row.version, row.stratum);
+    if (!has.ok() || *has) return "";
+  }
+  return PlanFingerprint(*context.source, *context.query, choice.report->execution == Execution::kPrepared);
+}
+
+// Adds what the database says of a regression to its entry, unless the entry changed meanwhile,
+// and announces it.
+void Watch::Explain(const jobs::Job& job, Found found, const jobs::RunContext& context) {
+  Entry& e = found.entry;
+  const Entry was = e;
+  if (context.source != nullptr && context.query != nullptr && found.good_query) {
+    AttributionInput in;
+    in.current = context.query;
+    in.good = &*found.good_query;
+    const ReportSpec* current = project_.FindReport(job.report);
+    in.prepared = current != nullptr && current->execution == Execution::kPrepared;
+    in.tenant = job.tenant;
+    in.tenant_param = project_.tenant_param;
+    in.rows = found.rows;
+    const Attribution a = Attribute(*context.source, in);
+    const std::string sentence = a.Sentence();
+    if (!sentence.empty()) e.reason += "; " + sentence;
+    e.attribution = a.ToJson().dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  std::lock_guard lock(mu_);
+  if (!e.attribution.empty()) {
+    auto replaced = ReplaceEntry(e, was);
+    if (!replaced.ok() || !*replaced) return;  // released or replaced meanwhile: announced by whoever did it
+  }
+  Publish(e, e.state == "fallback" ? "regressed; falling back to " + e.good_version : "regressed");
 }
 
 std::string Watch::LedgerKey(const std::string& report, const std::string& tenant) {
@@ -303,145 +329,24 @@ Status Watch::ReadLedger() {
   return Status::Ok();
 }
 
+// A new entry (a regression found): written whatever was there, an older state of the same pair.
 Status Watch::SaveEntry(const Entry& entry) {
   STRATA_RETURN_IF_ERROR(store_->PutEntry(entry));
   ledger_[LedgerKey(entry.report, entry.tenant)] = entry;
   return Status::Ok();
 }
 
-// The good version's runs for the tenant, topped up with its size stratum's when it has too few.
-Result<std::vector<double>> Watch::Baseline(const jobs::Job& job, const std::vector<RunRow>& good_runs,
-                                            const std::string& good, int64_t rows) {
-  const DetectorSettings settings = Detector();
-  std::vector<double> own = Samples(good_runs, [](const RunRow&) { return true; });
-  const int stratum = Stratum(rows);
-  if (static_cast<int>(own.size()) >= settings.tenant_baseline || stratum == 0) return own;
-  auto others = store_->StratumRuns(job.report, good, stratum, job.tenant, settings.window);
-  if (!others.ok()) return others.status();
-  std::vector<double> pooled = Samples(*others, [](const RunRow&) { return true; });
-  pooled.insert(pooled.end(), own.begin(), own.end());  // the tenant's own last: the window keeps them
-  return pooled;
-}
-
-// The plan-shape fingerprint of the first finished run of a version in a size stratum (a cheap
-// EXPLAIN on the run's connection); empty for every other run.
-std::string Watch::PlanOfNewStratum(const RunRow& row, const jobs::RunChoice& choice, const jobs::RunContext& context) {
-  if (context.source == nullptr || context.query == nullptr || row.stratum == 0) return "";
-  const std::string key = row.report + "/" + row.version + "/" + std::to_string(row.stratum);
-  if (planned_.count(key) != 0) return "";
-  auto has = store_->HasPlan(row.report, row.version, row.stratum);
-  if (!has.ok()) return "";
-  planned_.insert(key);
-  if (*has) return "";
-  return PlanFingerprint(*context.source, *context.query, choice.report->execution == Execution::kPrepared);
-}
-
-// Adds to the entry what the database says of the regression: plans, estimates, statistics.
-void Watch::Attribute(const jobs::Job& job, int64_t rows, const jobs::RunContext& context, Entry* entry) {
-  if (context.source == nullptr || context.query == nullptr) return;
-  auto good = CachedVersion(job.report, entry->good_version);
-  const ReportSpec* current = project_.FindReport(job.report);
-  if (!good.ok() || !*good || current == nullptr) return;
-  auto spec = SpecOf(**good, *current);
-  if (!spec.ok()) return;
-  std::vector<ParamArg> given;
-  for (const auto& [name, value] : job.params) given.push_back(ParamArg{name, std::nullopt, value});
-  auto values = BindReportParams(*spec, given);
-  if (!values.ok()) return;
-  const Query good_query = ReportQuery(project_, *spec, std::move(*values));
-  AttributionInput in;
-  in.current = context.query;
-  in.good = &good_query;
-  in.prepared = current->execution == Execution::kPrepared;
-  in.tenant = job.tenant;
-  in.tenant_param = project_.tenant_param;
-  in.rows = rows;
-  const watch::Attribution a = watch::Attribute(*context.source, in);
-  const std::string sentence = a.Sentence();
-  if (!sentence.empty()) entry->reason += "; " + sentence;
-  entry->attribution = a.ToJson().dump();
-}
-
-Status Watch::Detect(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunContext& context) {
-  const std::string& version = choice.version;
-  if (!has_other_version_[job.report]) return Status::Ok();  // nothing to compare with
-  auto entry = LedgerEntry(job.report, job.tenant);
-  if (!entry.ok()) return entry.status();
-  int64_t from_seq = 0;
-  if (*entry && (*entry)->current_version == version) {
-    // Alerted, falling back, or released: decided. Reverted: judged again after the cooldown, on
-    // the runs since.
-    if ((*entry)->state != "reverted" || Now() < (*entry)->cooldown_until) return Status::Ok();
-    from_seq = (*entry)->from_seq;
+// A change to an entry as this process last saw it (`was`): written only if nobody released or
+// replaced it meanwhile (another process, `strata watch release`); then the ledger is read again.
+Result<bool> Watch::ReplaceEntry(const Entry& entry, const Entry& was) {
+  auto replaced = store_->ReplaceEntry(entry, was.state, was.since);
+  if (!replaced.ok()) return replaced.status();
+  if (*replaced) {
+    ledger_[LedgerKey(entry.report, entry.tenant)] = entry;
+  } else {
+    STRATA_RETURN_IF_ERROR(ReadLedger());
   }
-  const DetectorSettings settings = Detector();
-  auto current = store_->Runs({job.report, job.tenant, version, false, from_seq, INT64_MAX, settings.window});
-  if (!current.ok()) return current.status();
-  if (current->empty()) return Status::Ok();
-  auto good = GoodVersion(job.report, version, job.tenant);
-  if (!good.ok()) return good.status();
-  if (good->empty()) return Status::Ok();
-  auto good_runs = store_->Runs({job.report, job.tenant, *good, std::nullopt, 0, INT64_MAX, settings.window});
-  if (!good_runs.ok()) return good_runs.status();
-  const int64_t rows = RowsReturned(*current, *good_runs);
-  auto baseline = Baseline(job, *good_runs, *good, rows);
-  if (!baseline.ok()) return baseline.status();
-  const RunRow& newest = current->front();
-  const Judgement j =
-      JudgeRegression(*baseline, Samples(*current, [](const RunRow&) { return true; }), newest.look, settings);
-  if (!j.regressed) return Status::Ok();
-  Entry e;
-  e.report = job.report;
-  e.tenant = job.tenant;
-  e.state = project_.serve.watch.mode == WatchSettings::Mode::kFallback ? "fallback" : "regressed";
-  e.current_version = version;
-  e.good_version = *good;
-  e.ratio = j.ratio;
-  e.runs = j.runs;
-  e.reason = j.reason;
-  e.since = Now();
-  e.from_seq = newest.seq;
-  Attribute(job, rows, context, &e);
-  STRATA_RETURN_IF_ERROR(SaveEntry(e));
-  ++counts_.regressions;
-  if (e.state == "fallback") ++counts_.fallbacks;
-  Publish(e, e.state == "fallback" ? "regressed; falling back to " + e.good_version : "regressed");
-  return Status::Ok();
-}
-
-Status Watch::Verify(const jobs::Job& job, Entry entry) {
-  const DetectorSettings settings = Detector();
-  const int limit = std::max(settings.window, settings.verify_max);
-  auto regressed =
-      store_->Runs({job.report, job.tenant, entry.current_version, false, 0, entry.from_seq, settings.window});
-  if (!regressed.ok()) return regressed.status();
-  auto fallback = store_->Runs({job.report, job.tenant, entry.good_version, true, entry.from_seq, INT64_MAX, limit});
-  if (!fallback.ok()) return fallback.status();
-  if (static_cast<int>(fallback->size()) < settings.verify_runs) return Status::Ok();
-  ++entry.verify_looks;
-  const auto all = [](const RunRow&) { return true; };
-  const VerifyResult v = VerifyFallback(Samples(*regressed, all), Samples(*fallback, all), settings);
-  switch (v.outcome) {
-    case Verification::kPending: return SaveEntry(entry);
-    case Verification::kVerified:
-      entry.verified = true;
-      entry.reason += "; verified: " + v.reason;
-      STRATA_RETURN_IF_ERROR(SaveEntry(entry));
-      ++counts_.verified;
-      Publish(entry, "fallback verified");
-      return Status::Ok();
-    case Verification::kNotFaster:
-      entry.state = "reverted";
-      entry.reason = "the fallback did not help: " + v.reason;
-      entry.since = Now();
-      entry.cooldown_until = Now() + project_.serve.watch.cooldown.count();
-      entry.from_seq = fallback->front().seq;
-      STRATA_RETURN_IF_ERROR(SaveEntry(entry));
-      ++counts_.reverted;
-      Publish(entry, "reverted to the current version");
-      return Status::Ok();
-  }
-  return Status::Ok();
+  return *replaced;
 }
 
 Result<std::vector<Entry>> Watch::Entries() {
@@ -458,7 +363,9 @@ Result<std::optional<Entry>> ReleaseEntry(WatchStore& store, const std::string& 
   e.state = "released";
   e.reason = "released by an operator (was: " + e.reason + ")";
   e.since = now;
-  STRATA_RETURN_IF_ERROR(store.PutEntry(e));
+  auto replaced = store.ReplaceEntry(e, (*entry)->state, (*entry)->since);
+  if (!replaced.ok()) return replaced.status();
+  if (!*replaced) return ReleaseEntry(store, report, tenant, now);  // it changed meanwhile: look again
   return std::optional<Entry>(e);
 }
 
@@ -489,7 +396,7 @@ void Watch::Publish(const Entry& entry, const std::string& what) {
   if (project_.serve.watch.webhook.empty()) return;
   {
     std::lock_guard lock(post_mu_);
-    posts_.push_back(EntryJson(entry, project_).dump());
+    posts_.push_back(EntryJson(entry, project_).dump(-1, ' ', false, Json::error_handler_t::replace));
   }
   post_cv_.notify_all();
 }

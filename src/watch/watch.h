@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -85,21 +86,42 @@ class Watch : public jobs::RunObserver {
   const std::map<std::string, StoredVersion>& current() const { return current_; }
 
  private:
+  // A regression just found, to explain (outside the lock: EXPLAINs and catalog queries on the
+  // run's connection) and then to announce.
+  struct Found {
+    Entry entry;
+    std::optional<Query> good_query;  // the good version bound to the job's parameters
+    int64_t rows = -1;                // what the tenant's runs return
+  };
+
   Watch(const Project& project, WatchOptions options, std::unique_ptr<WatchStore> store);
   Status RegisterVersions();
+  Status ReleaseReplaced();
   DetectorSettings Detector() const;
   Result<std::optional<StoredVersion>> CachedVersion(const std::string& report, const std::string& id);
-  Status Detect(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunContext& context);
+  Result<ReportSpec> FallbackSpec(const jobs::Job& job, const ReportSpec& current, const std::string& good);
+  static RunRow RowOf(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record, int64_t now);
   std::string PlanOfNewStratum(const RunRow& row, const jobs::RunChoice& choice, const jobs::RunContext& context);
-  void Attribute(const jobs::Job& job, int64_t rows, const jobs::RunContext& context, Entry* entry);
+  void Explain(const jobs::Job& job, Found found, const jobs::RunContext& context);
+
+  // watch_judge.cc: the decisions.
+  Result<std::optional<Found>> Judge(const jobs::Job& job, const jobs::RunChoice& choice,
+                                     const jobs::RunRecord& record);
+  Result<std::optional<Found>> Detect(const jobs::Job& job, const std::string& version);
+  Status JudgeFallback(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record);
   Status Verify(const jobs::Job& job, Entry entry);
+  Status Revert(Entry entry, const std::string& why, int64_t from_seq);
+  Result<int> LookOf(const jobs::Job& job, const std::string& version, const RunRow& newest, int64_t from_seq);
   Result<std::vector<double>> Baseline(const jobs::Job& job, const std::vector<RunRow>& good_runs,
                                        const std::string& good, int64_t rows);
   Result<std::string> GoodVersion(const std::string& report, const std::string& current, const std::string& tenant);
+
+  // The ledger as this process sees it.
   static std::string LedgerKey(const std::string& report, const std::string& tenant);
   Result<std::optional<Entry>> LedgerEntry(const std::string& report, const std::string& tenant);
   Status ReadLedger();
   Status SaveEntry(const Entry& entry);
+  Result<bool> ReplaceEntry(const Entry& entry, const Entry& was);
   void Publish(const Entry& entry, const std::string& what);
   void PostLoop();
   int64_t Now() const { return options_.now_ms(); }
@@ -110,7 +132,7 @@ class Watch : public jobs::RunObserver {
   const Project& project_;
   WatchOptions options_;
   std::map<std::string, StoredVersion> current_;
-  mutable std::mutex mu_;  // guards store_, versions_ and counts_
+  mutable std::mutex mu_;  // guards store_, the caches below and counts_
   std::unique_ptr<WatchStore> store_;
   std::map<std::string, StoredVersion> versions_;  // by report + "/" + id
   std::set<std::string> planned_;                  // report/version/stratum whose plan fingerprint is recorded

@@ -234,13 +234,14 @@ Result<std::vector<RunRow>> WatchStore::Runs(const RunFilter& f) {
   return runs;
 }
 
-Result<std::string> WatchStore::LatestOtherVersion(const std::string& report, const std::string& tenant,
-                                                   const std::string& version) {
+Result<std::string> WatchStore::LatestEarlierVersion(const std::string& report, const std::string& tenant,
+                                                     int64_t before) {
   std::vector<SqlRow> rows;
   auto got = db_->Exec(
-      "SELECT version FROM strata_runs WHERE report = ? AND tenant = ? AND version <> ? AND outcome = 'done'"
-      " ORDER BY seq DESC LIMIT 1",
-      {report, tenant, version}, &rows);
+      "SELECT r.version FROM strata_runs r JOIN strata_report_versions v ON v.report = r.report AND v.version = "
+      "r.version WHERE r.report = ? AND r.tenant = ? AND r.outcome = 'done' AND v.first_seen < ? ORDER BY r.seq DESC "
+      "LIMIT 1",
+      {report, tenant, before}, &rows);
   if (!got.ok()) return got.status();
   return rows.empty() ? std::string() : rows[0][0].value_or("");
 }
@@ -288,6 +289,18 @@ Status WatchStore::PutEntry(const Entry& e) {
        e.since, e.from_seq, int64_t{e.verify_looks}, int64_t{e.verified ? 1 : 0}, e.cooldown_until,
        e.attribution.empty() ? SqlArg(nullptr) : SqlArg(e.attribution)});
   return put.ok() ? Status::Ok() : put.status();
+}
+
+Result<bool> WatchStore::ReplaceEntry(const Entry& e, const std::string& state, int64_t since) {
+  auto changed = db_->Exec(
+      "UPDATE strata_watch SET state = ?, current_version = ?, good_version = ?, ratio = ?, runs = ?, reason = ?,"
+      " since = ?, from_seq = ?, verify_looks = ?, verified = ?, cooldown_until = ?, attribution = ?"
+      " WHERE report = ? AND tenant = ? AND state = ? AND since = ?",
+      {e.state, e.current_version, e.good_version, RatioText(e.ratio), int64_t{e.runs}, e.reason, e.since, e.from_seq,
+       int64_t{e.verify_looks}, int64_t{e.verified ? 1 : 0}, e.cooldown_until,
+       e.attribution.empty() ? SqlArg(nullptr) : SqlArg(e.attribution), e.report, e.tenant, state, since});
+  if (!changed.ok()) return changed.status();
+  return *changed == 1;
 }
 
 Result<std::vector<Entry>> WatchStore::Entries() {

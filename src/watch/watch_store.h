@@ -94,9 +94,9 @@ class WatchStore {
     int limit = 20;
   };
   Result<std::vector<RunRow>> Runs(const RunFilter& filter);
-  // The version of the tenant's newest finished run of another version than `version`; "" when none.
-  Result<std::string> LatestOtherVersion(const std::string& report, const std::string& tenant,
-                                         const std::string& version);
+  // The version of the tenant's newest finished run of a version first seen before `before` (ms);
+  // "" when none.
+  Result<std::string> LatestEarlierVersion(const std::string& report, const std::string& tenant, int64_t before);
   // Whether a run of the version in the stratum has its plan's fingerprint.
   Result<bool> HasPlan(const std::string& report, const std::string& version, int stratum);
   // The newest finished runs of a version for tenants of a size stratum, other than `tenant`, newest first.
@@ -105,6 +105,9 @@ class WatchStore {
 
   Result<std::optional<Entry>> GetEntry(const std::string& report, const std::string& tenant);
   Status PutEntry(const Entry& entry);
+  // Writes the entry only if the stored one is still in `state` since `since` (nobody released or
+  // replaced it meanwhile); false when it was not.
+  Result<bool> ReplaceEntry(const Entry& entry, const std::string& state, int64_t since);
   // Every entry, newest change first.
   Result<std::vector<Entry>> Entries();
 

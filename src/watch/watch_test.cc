@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -59,16 +60,20 @@ class WatchTest : public ::testing::TestWithParam<std::string> {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
-  // A (re)start of the server with this SQL for the report.
-  void Deploy(const std::string& sql, WatchSettings::Mode mode = WatchSettings::Mode::kFallback) {
+  // A (re)start of the server with this SQL for the report (and an extra parameter, if given).
+  void Deploy(const std::string& sql, WatchSettings::Mode mode = WatchSettings::Mode::kFallback,
+              std::optional<ParamSpec> extra = std::nullopt) {
     watch_.reset();
+    now_ += 1;  // a later deploy is a later first_seen
     project_ = std::make_unique<Project>();
     project_->tenant_param = "tenant_id";
     project_->reports.push_back(Report(sql));
+    if (extra) project_->reports[0].params.push_back(*extra);
     project_->serve.watch.mode = mode;
     project_->serve.watch.webhook = "http://127.0.0.1:9/hook";
     WatchOptions options;
     options.jobs_url = url_;
+    options.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
     options.now_ms = [this] { return now_; };
     options.post = [this](const std::string& url, const std::string& json) {
       std::lock_guard lock(posted_mu_);
@@ -82,12 +87,14 @@ class WatchTest : public ::testing::TestWithParam<std::string> {
 
   // One export of the tenant that spent `ms` in the database (kFailed: it timed out); returns the
   // choice the watch made for it.
-  jobs::RunChoice Run(const std::string& tenant, double ms, int64_t rows) {
-    now_ += 1000;
+  jobs::RunChoice Run(const std::string& tenant, double ms, int64_t rows, int64_t advance_ms = 1000,
+                      std::vector<std::pair<std::string, std::string>> params = {}) {
+    now_ += advance_ms;
     jobs::Job job;
     job.id = "job" + std::to_string(++jobs_);
     job.report = "activity";
     job.tenant = tenant;
+    job.params = params.empty() ? std::vector<std::pair<std::string, std::string>>{{"tenant_id", tenant}} : params;
     std::shared_ptr<const ReportSpec> current(&project_->reports[0], [](const ReportSpec*) {});
     jobs::RunChoice choice = watch_->Choose(job, current);
     jobs::RunRecord record;
@@ -313,6 +320,80 @@ TEST_P(WatchTest, RunsAreKeptWithinTheirBound) {
   runs = (*store)->TenantRuns("activity", "2", 1000);
   ASSERT_TRUE(runs.ok());
   EXPECT_EQ(runs->size(), static_cast<size_t>(kRunsKept + 1)) << "and not at every run";
+}
+
+TEST_P(WatchTest, AReleaseByAnotherProcessIsNotUndoneByTheVerification) {
+  HistoryThenDeploy();
+  ASSERT_GT(ExportsUntilFallback(), 0);
+  // `strata watch release` (another process) while this one's copy of the ledger is still fresh.
+  auto other = WatchStore::Open(url_, false);
+  ASSERT_TRUE(other.ok());
+  auto released = ReleaseEntry(**other, "activity", "1", now_);
+  ASSERT_TRUE(released.ok() && *released);
+  for (int k = 0; k < 3; ++k) Run("1", 400, 150000, /*advance_ms=*/1);  // within the second
+  EXPECT_EQ(EntryOf("1")->state, "released") << "the verification must not write over a release";
+  now_ += 2000;
+  EXPECT_FALSE(Run("1", 4000, 150000).fallback) << "seen once the ledger is read again";
+}
+
+TEST_P(WatchTest, AGoodVersionThatFailsIsRevertedEvenOnceVerified) {
+  HistoryThenDeploy();
+  ASSERT_GT(ExportsUntilFallback(), 0);
+  for (int k = 0; k < 3; ++k) Run("1", 400, 150000);
+  ASSERT_TRUE(EntryOf("1")->verified);
+  // A migration since has broken the old SQL: its run times out.
+  EXPECT_TRUE(Run("1", kFailed, 0).fallback);
+  const auto e = EntryOf("1");
+  EXPECT_EQ(e->state, "reverted") << e->reason;
+  EXPECT_NE(e->reason.find("good version timed out"), std::string::npos) << e->reason;
+  EXPECT_FALSE(Run("1", 4000, 150000).fallback);
+}
+
+TEST_P(WatchTest, ARevertedVersionIsJudgedAgainAfterTheCooldownWithItsLooksCountedAfresh) {
+  HistoryThenDeploy();
+  ASSERT_GT(ExportsUntilFallback(), 0);
+  for (int k = 0; k < 3; ++k) Run("1", 4200, 150000);  // the fallback did not help
+  ASSERT_EQ(EntryOf("1")->state, "reverted");
+  EXPECT_FALSE(Run("1", 40000, 150000).fallback) << "not judged during the cooldown";
+  EXPECT_EQ(EntryOf("1")->state, "reverted");
+  now_ += project_->serve.watch.cooldown.count();
+  // Ten times slower than even the slow fallback runs: against the good version's 11 runs, 3 runs
+  // all above them give p = 1/364, under the third look's share (0.05/12) but not under the share
+  // of the eighth look, which counting the runs before the revert would have made it.
+  int took = 0;
+  for (int k = 1; k <= 10 && took == 0; ++k) {
+    Run("1", 40000, 150000);
+    if (EntryOf("1")->state == "fallback") took = k;
+  }
+  EXPECT_EQ(took, 2) << EntryOf("1")->reason;
+}
+
+TEST_P(WatchTest, AFallbackLeavesOutAParameterOnlyTheNewVersionHas) {
+  HistoryThenDeploy();
+  Deploy(kNewSql, WatchSettings::Mode::kFallback,
+         ParamSpec{"max_rows", strata::ParamType::kBigint, std::string("100")});
+  const std::vector<std::pair<std::string, std::string>> params = {{"tenant_id", "1"}, {"max_rows", "100"}};
+  jobs::RunChoice choice;
+  for (int k = 0; k < 10 && !choice.fallback; ++k) choice = Run("1", 4000, 150000, 1000, params);
+  for (int k = 0; k < 10 && !choice.fallback; ++k) choice = Run("1", 400, 150000, 1000, params);
+  ASSERT_TRUE(choice.fallback) << "the regression was caught and the old version runs";
+  EXPECT_EQ(choice.report->params.size(), 1u) << "the old version's parameters";
+  EXPECT_EQ(choice.report->sql.text, kOldSql);
+}
+
+TEST_P(WatchTest, AnOlderProcessStartingDuringARollingDeployLeavesTheNewVersionsEntriesAlone) {
+  HistoryThenDeploy();
+  ASSERT_GT(ExportsUntilFallback(), 0);
+  Deploy(kOldSql);  // a process still on the old version starts
+  EXPECT_EQ(EntryOf("1")->state, "fallback");
+}
+
+TEST_P(WatchTest, SqlThatIsNotUtf8StillHasAVersion) {
+  ReportSpec r = Report(kOldSql);
+  r.sql.text += " -- caf\xe9";
+  const StoredVersion v = VersionOf(r);
+  EXPECT_EQ(v.id.size(), 12u);
+  EXPECT_NE(v.id, VersionOf(Report(kOldSql)).id);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, WatchTest, ::testing::Values("sqlite", "postgres"),
