@@ -7,8 +7,10 @@ import decimal
 import math
 import os
 import re
+import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 import openpyxl
@@ -159,3 +161,23 @@ class TempDirTest(unittest.TestCase):
         """A failed or cancelled export left neither its file nor a hidden temporary one."""
         self.assertFalse(os.path.exists(output), "a failed export left its file")
         self.assertEqual([f for f in os.listdir(os.path.dirname(output)) if f.endswith(".partial")], [])
+
+
+def free_port():
+    """A TCP port on the loopback that nothing listens on now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(what, predicate, timeout=60, every=0.05):
+    """predicate()'s first true value, asked every `every` seconds; AssertionError after `timeout`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out waiting for " + what)

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,7 +20,7 @@ import urllib.request
 
 import psycopg2
 
-from strata_e2e import PG_URL, STRATA, fresh_database
+from strata_e2e import PG_URL, STRATA, fresh_database, free_port, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -64,14 +63,6 @@ role = "service"
 """
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def call(port, method, path, body=None):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
@@ -89,16 +80,6 @@ def job(port, id):
         return {"state": "unknown", "rows": 0}
     assert status == 200, (status, body)
     return json.loads(body)
-
-
-def wait_for(what, predicate, timeout=60, every=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class Servers:

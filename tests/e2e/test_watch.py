@@ -11,10 +11,8 @@ import hashlib
 import http.server
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -23,7 +21,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from strata_e2e import PG_URL, STRATA, fresh_database
+from strata_e2e import PG_URL, STRATA, fresh_database, free_port, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXAMPLE = os.path.join(HERE, "..", "..", "examples", "admin-reports")
@@ -35,24 +33,6 @@ REPORT = "member_activity"
 
 def sha256(text):
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_for(what, predicate, timeout=60, every=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class Webhook:
