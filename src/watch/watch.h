@@ -108,6 +108,8 @@ class Watch : public jobs::RunObserver {
   Result<std::optional<Found>> Judge(const jobs::Job& job, const jobs::RunChoice& choice,
                                      const jobs::RunRecord& record);
   Result<std::optional<Found>> Detect(const jobs::Job& job, const std::string& version);
+  Result<Found> Regressed(const jobs::Job& job, const std::string& version, const std::string& good, const Judgement& j,
+                          int64_t newest_seq);
   Status JudgeFallback(const jobs::Job& job, const jobs::RunChoice& choice, const jobs::RunRecord& record);
   Status Verify(const jobs::Job& job, Entry entry);
   Status Revert(Entry entry, const std::string& why, int64_t from_seq);

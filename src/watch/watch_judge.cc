@@ -44,31 +44,38 @@ Result<std::optional<Watch::Found>> Watch::Detect(const jobs::Job& job, const st
   if (!look.ok()) return look.status();
   const Judgement j = JudgeRegression(*baseline, Samples(*current), *look, settings);
   if (!j.regressed) return std::optional<Found>();
+  auto found = Regressed(job, version, *good, j, current->front().seq);
+  if (!found.ok()) return found.status();
+  found->rows = rows;
+  return std::optional<Found>(std::move(*found));
+}
+
+// Saves the entry of a regression just found (the tenant's next export falls back at once) and
+// binds the good version to the job, for the explanation.
+Result<Watch::Found> Watch::Regressed(const jobs::Job& job, const std::string& version, const std::string& good,
+                                      const Judgement& j, int64_t newest_seq) {
   Found found;
   Entry& e = found.entry;
   e.report = job.report;
   e.tenant = job.tenant;
   e.state = project_.serve.watch.mode == WatchSettings::Mode::kFallback ? "fallback" : "regressed";
   e.current_version = version;
-  e.good_version = *good;
+  e.good_version = good;
   e.ratio = j.ratio;
   e.runs = j.runs;
   e.reason = j.reason;
   e.since = Now();
-  e.from_seq = current->front().seq;
+  e.from_seq = newest_seq;
   STRATA_RETURN_IF_ERROR(SaveEntry(e));
   ++counts_.regressions;
   if (e.state == "fallback") ++counts_.fallbacks;
-  found.rows = rows;
   const ReportSpec* report = project_.FindReport(job.report);
-  if (report != nullptr) {
-    auto spec = FallbackSpec(job, *report, *good);
-    if (spec.ok()) {
-      auto values = BindReportParams(*spec, DeclaredParams(job, *spec));
-      if (values.ok()) found.good_query = ReportQuery(project_, *spec, std::move(*values));
-    }
-  }
-  return std::optional<Found>(std::move(found));
+  if (report == nullptr) return found;
+  auto spec = FallbackSpec(job, *report, good);
+  if (!spec.ok()) return found;
+  auto values = BindReportParams(*spec, DeclaredParams(job, *spec));
+  if (values.ok()) found.good_query = ReportQuery(project_, *spec, std::move(*values));
+  return found;
 }
 
 // The look number of the newest current run: its runs since from_seq (after a revert, the count
