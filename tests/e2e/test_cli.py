@@ -4,6 +4,7 @@ no file left behind by a failure."""
 
 import hashlib
 import os
+import pathlib
 import re
 import signal
 import sqlite3
@@ -171,7 +172,7 @@ class CliTest(TempDirTest):
     def test_bad_flags_are_usage_errors(self):
         self.expect_error(2, "strata: error: The following argument was not expected: --no-such-flag",
                           run("export", "--no-such-flag"))
-        self.expect_error(2, "strata: error: unknown command 'frobnicate' (commands: reports, export, check, generate, profile, synth, serve, key, demo",
+        self.expect_error(2, "strata: error: unknown command 'frobnicate' (commands: reports, export, check, generate, profile, synth, serve, key, watch, demo",
                           run("frobnicate", "--project", "."))
         self.expect_error(2, "--format csv disagrees with the file name", self.export(
             "orders", "-p", "admin_id=1", "-o", self.path("o.xlsx"), "--format", "csv"))
@@ -227,10 +228,10 @@ class CliTest(TempDirTest):
         self.assertEqual(code, 2)
         with open(config, "w") as f:
             f.write(before + "\n[serve]\nkeys = []\n")  # keys must be [[serve.keys]] tables
-        broken = open(config).read()
+        broken = pathlib.Path(config).read_text()
         code, _, err = run("key", "new", "--tenant", "7", "--project", self.tmp, "--append")
         self.assertEqual(code, 2)
-        self.assertEqual(open(config).read(), broken)
+        self.assertEqual(pathlib.Path(config).read_text(), broken)
 
     def test_statement_timeout(self):
         self.write("q.sql", SLOW_SQL)
