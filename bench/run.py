@@ -12,7 +12,6 @@ import json
 import re
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,8 +51,8 @@ def writer(n):
                            check=True, capture_output=True, text=True).stdout
     results += [json.loads(l) for l in peers.splitlines() if l.startswith("{")]
     base = next(r for r in results if r["peer"] == "libxlsxwriter")
-    print(f"| writer | rows/s | seconds | × libxlsxwriter speed | peak RSS | file size | × libxlsxwriter size |")
-    print(f"|---|---:|---:|---:|---:|---:|---:|")
+    print("| writer | rows/s | seconds | × libxlsxwriter speed | peak RSS | file size | × libxlsxwriter size |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(f"| {r['peer']} | {r['rows_per_s']:,.0f} | {r['seconds']:.2f} | "
               f"{r['rows_per_s'] / base['rows_per_s']:.1f}× | {r['peak_rss_kib'] / 1024:.1f} MiB | "

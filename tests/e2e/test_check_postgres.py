@@ -7,9 +7,7 @@ slows. Each test class uses its own database, so the tests can run beside the ot
 
 import json
 import os
-import re
 import shutil
-import tempfile
 import unittest
 
 import psycopg2

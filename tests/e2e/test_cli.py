@@ -205,7 +205,7 @@ class CliTest(TempDirTest):
 
     def test_key_new_appends_its_lines_to_strata_toml(self):
         config = os.path.join(self.tmp, "strata.toml")
-        before = open(config).read()
+        before = pathlib.Path(config).read_text()
         try:
             self.appends_and_keeps_a_broken_file(config, before)
         finally:
@@ -218,7 +218,7 @@ class CliTest(TempDirTest):
         self.assertEqual(code, 0, err)
         key = re.search(r"^key: (strata_[A-Za-z0-9_-]{43})$", out, re.M).group(1)
         self.assertIn("# added to", out)
-        after = open(config).read()
+        after = pathlib.Path(config).read_text()
         self.assertTrue(after.startswith(before))
         self.assertIn(f'[[serve.keys]]\nsha256 = "{hashlib.sha256(key.encode()).hexdigest()}"\ntenant = 7\n', after)
         code, _, err = run("reports", "--project", self.tmp)

@@ -5,7 +5,6 @@ streaming modes, the statement timeout, Ctrl-C, and a database that goes away mi
 import os
 import signal
 import subprocess
-import threading
 import time
 import unittest
 

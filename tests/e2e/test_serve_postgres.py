@@ -199,8 +199,8 @@ class SharedQueueTest(unittest.TestCase):
         a = self.servers.start("--lease", "2s", "--workers", "1")
         b = self.servers.start("--lease", "2s", "--workers", "1")
         id = self.post(a.port, "many_rows", tenant_id=3, rows=3000000)
-        running = wait_for("the export to make progress",
-                           lambda: (lambda j: j if j["state"] == "running" and j["rows"] > 0 else None)(job(a.port, id)))
+        wait_for("the export to make progress",
+                 lambda: (lambda j: j if j["state"] == "running" and j["rows"] > 0 else None)(job(a.port, id)))
         owner = a if f":{a.pid}/" in open(a.log).read() and id in open(a.log).read() else b
         other = b if owner is a else a
         owner.kill()
