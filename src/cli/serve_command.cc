@@ -39,92 +39,104 @@ void LogLine(const std::string& line) {
   std::fprintf(stderr, "%s strata serve: %s\n", stamp, line.c_str());
 }
 
-}  // namespace
-
-int RunServe(const ServeArgs& args) {
-  auto project = LoadProject(args.project);
-  if (!project.ok()) return Fail(project.status());
-
-  server::ServeOptions options;
-  const size_t colon = args.listen.rfind(':');
+// --listen host:port; an IPv6 host may be bracketed ("[::1]:8080").
+Status ParseListen(const std::string& listen, server::ServeOptions* options) {
+  const size_t colon = listen.rfind(':');
   int port = -1;
   if (colon != std::string::npos) {
-    const char* begin = args.listen.data() + colon + 1;
-    const char* end = args.listen.data() + args.listen.size();
+    const char* begin = listen.data() + colon + 1;
+    const char* end = listen.data() + listen.size();
     const auto [at, ec] = std::from_chars(begin, end, port);
     if (ec != std::errc() || at != end) port = -1;
   }
   if (colon == std::string::npos || colon == 0 || port < 0 || port > 65535) {
-    return Fail(Status::Usage("--listen " + args.listen + ": expected host:port, like 127.0.0.1:8080"));
+    return Status::Usage("--listen " + listen + ": expected host:port, like 127.0.0.1:8080");
   }
-  options.host = args.listen.substr(0, colon);
-  if (options.host.size() > 2 && options.host.front() == '[' && options.host.back() == ']') {
-    options.host = options.host.substr(1, options.host.size() - 2);
+  options->host = listen.substr(0, colon);
+  if (options->host.size() > 2 && options->host.front() == '[' && options->host.back() == ']') {
+    options->host = options->host.substr(1, options->host.size() - 2);
   }
-  options.port = port;
-  if (args.workers < 1 || args.workers > 64) return Fail(Status::Usage("--workers takes 1 to 64"));
-  if (args.max_queries < 0) return Fail(Status::Usage("--max-queries takes 1 or more"));
-  if (args.min_queries < 1) return Fail(Status::Usage("--min-queries takes 1 or more"));
-  if (args.tenant_limit < 1) return Fail(Status::Usage("--tenant-limit takes 1 or more"));
-  if (args.attempts < 1 || args.attempts > 100) return Fail(Status::Usage("--attempts takes 1 to 100"));
+  options->port = port;
+  return Status::Ok();
+}
+
+Status CheckCounts(const ServeArgs& args) {
+  if (args.workers < 1 || args.workers > 64) return Status::Usage("--workers takes 1 to 64");
+  if (args.max_queries < 0) return Status::Usage("--max-queries takes 1 or more");
+  if (args.min_queries < 1) return Status::Usage("--min-queries takes 1 or more");
+  if (args.tenant_limit < 1) return Status::Usage("--tenant-limit takes 1 or more");
+  if (args.attempts < 1 || args.attempts > 100) return Status::Usage("--attempts takes 1 to 100");
+  return Status::Ok();
+}
+
+// --lease, --retry-backoff and --keep (default: [serve] keep), and the periods that follow from
+// them: a heartbeat four times a lease (at most a second apart), a sweep four times a keep.
+Status ApplyDurations(const ServeArgs& args, const Project& project, jobs::WorkerOptions* w) {
   auto lease = DurationFlag("--lease", args.lease);
-  if (!lease.ok()) return Fail(lease.status());
-  if (*lease < std::chrono::seconds(2)) return Fail(Status::Usage("--lease must be at least 2s"));
+  if (!lease.ok()) return lease.status();
+  if (*lease < std::chrono::seconds(2)) return Status::Usage("--lease must be at least 2s");
   auto backoff = DurationFlag("--retry-backoff", args.retry_backoff);
-  if (!backoff.ok()) return Fail(backoff.status());
-  std::chrono::milliseconds keep = project->serve.keep;
+  if (!backoff.ok()) return backoff.status();
+  std::chrono::milliseconds keep = project.serve.keep;
   if (!args.keep.empty()) {
     auto k = DurationFlag("--keep", args.keep);
-    if (!k.ok()) return Fail(k.status());
+    if (!k.ok()) return k.status();
     keep = *k;
   }
+  w->lease = *lease;
+  w->heartbeat = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(1000), *lease / 4);
+  w->retry_backoff = *backoff;
+  w->keep = keep;
+  w->sweep = std::min<std::chrono::milliseconds>(
+      std::chrono::milliseconds(60000), std::max<std::chrono::milliseconds>(keep / 4, std::chrono::milliseconds(1000)));
+  return Status::Ok();
+}
 
-  auto db = ChooseDatabase(args.database, &*project);
+// The reports' database, checked to answer before serve promises to run anything on it.
+Result<std::string> ReportsDatabase(const ServeArgs& args, Project* project) {
+  auto db = ChooseDatabase(args.database, project);
   if (db.url.empty()) {
-    return Fail(Status::Usage("no database: give --database, set STRATA_DATABASE_URL, or [database] url in " +
-                              project->config_path));
+    return Status::Usage("no database: give --database, set STRATA_DATABASE_URL, or [database] url in " +
+                         project->config_path);
   }
-  // Check the database answers before promising to run anything on it.
-  {
-    auto source = OpenSource(db.url);
-    if (!source.ok()) {
-      return Fail(db.origin.empty() ? source.status() : source.status().WithContext("database from " + db.origin));
-    }
-  }
-  const std::filesystem::path folder(project->folder);
-  jobs::WorkerOptions& w = options.workers;
-  w.jobs_url = args.jobs.empty() ? "sqlite:" + (folder / "strata-jobs.db").string() : args.jobs;
-  w.database_url = db.url;
+  auto source = OpenSource(db.url);
+  if (!source.ok())
+    return db.origin.empty() ? source.status() : source.status().WithContext("database from " + db.origin);
+  return db.url;
+}
+
+// Where the job store and the files live (beside the project unless given), who the workers are,
+// and how many exports may run at once.
+void PlaceWorkers(const ServeArgs& args, const Project& project, jobs::WorkerOptions* w) {
+  const std::filesystem::path folder(project.folder);
+  w->jobs_url = args.jobs.empty() ? "sqlite:" + (folder / "strata-jobs.db").string() : args.jobs;
   const std::filesystem::path files =
-      args.files.empty() ? std::filesystem::path(project->serve.files) : std::filesystem::path(args.files);
-  w.files = files.is_absolute() || !args.files.empty() ? files.string() : (folder / files).string();
+      args.files.empty() ? std::filesystem::path(project.serve.files) : std::filesystem::path(args.files);
+  w->files = files.is_absolute() || !args.files.empty() ? files.string() : (folder / files).string();
   char host[256] = "localhost";
   gethostname(host, sizeof host - 1);
-  w.name = std::string(host) + ":" + std::to_string(getpid());
-  w.workers = args.workers;
-  w.max_running = args.max_queries > 0 ? args.max_queries : args.workers;
-  w.tenant_limit = args.tenant_limit;
-  w.adaptive = !args.fixed_limit;
-  w.min_running = args.min_queries;
-  w.lease = *lease;
-  w.heartbeat = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(1000), *lease / 4);
-  w.retry_backoff = *backoff;
-  w.keep = keep;
-  w.sweep = std::min<std::chrono::milliseconds>(
-      std::chrono::milliseconds(60000), std::max<std::chrono::milliseconds>(keep / 4, std::chrono::milliseconds(1000)));
-  if (!args.quiet) w.log = LogLine;
-  options.max_attempts = args.attempts;
+  w->name = std::string(host) + ":" + std::to_string(getpid());
+  w->workers = args.workers;
+  w->max_running = args.max_queries > 0 ? args.max_queries : args.workers;
+  w->tenant_limit = args.tenant_limit;
+  w->adaptive = !args.fixed_limit;
+  w->min_running = args.min_queries;
+  if (!args.quiet) w->log = LogLine;
+}
 
-  server::Server server(*project, options);
+// Starts the server and runs it until a signal stops it.
+int ServeUntilStopped(const ServeArgs& args, const Project& project, const server::ServeOptions& options) {
+  server::Server server(project, options);
   SignalWatcher signals([&server] { server.Stop(); });
   Status started = server.Start();
   if (!started.ok()) {
     if (started.code() == Status::Code::kCancelled) return kExitOk;  // a signal during start-up
     return Fail(started);
   }
+  const jobs::WorkerOptions& w = options.workers;
   if (!args.quiet) {
-    LogLine("serving " + project->config_path + " on http://" + options.host + ":" + std::to_string(server.port()) +
-            "/ (jobs in " + RedactUrl(w.jobs_url) + ", reports on " + RedactUrl(db.url) + ", " +
+    LogLine("serving " + project.config_path + " on http://" + options.host + ":" + std::to_string(server.port()) +
+            "/ (jobs in " + RedactUrl(w.jobs_url) + ", reports on " + RedactUrl(w.database_url) + ", " +
             std::to_string(w.workers) + " workers, files in " + w.files + ")");
   }
   Status ran = server.Run();
@@ -132,6 +144,23 @@ int RunServe(const ServeArgs& args) {
   if (!ran.ok()) return Fail(ran);
   if (!args.quiet) LogLine("stopped");
   return kExitOk;
+}
+
+}  // namespace
+
+int RunServe(const ServeArgs& args) {
+  auto project = LoadProject(args.project);
+  if (!project.ok()) return Fail(project.status());
+  server::ServeOptions options;
+  options.max_attempts = args.attempts;
+  if (Status s = ParseListen(args.listen, &options); !s.ok()) return Fail(s);
+  if (Status s = CheckCounts(args); !s.ok()) return Fail(s);
+  if (Status s = ApplyDurations(args, *project, &options.workers); !s.ok()) return Fail(s);
+  auto database = ReportsDatabase(args, &*project);
+  if (!database.ok()) return Fail(database.status());
+  options.workers.database_url = *database;
+  PlaceWorkers(args, *project, &options.workers);
+  return ServeUntilStopped(args, *project, options);
 }
 
 namespace {
