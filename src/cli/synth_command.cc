@@ -209,6 +209,9 @@ Result<synth::SynthResult> Build(const SynthArgs& args, const synth::Profile& pr
   options.cancel = &cancel;
   auto result = synth::Synthesize(writer.get(), profile, options);
   if (tty) std::fprintf(stderr, "\r\033[K");
+  // A statement the signal interrupted fails with the database's own words ("interrupted"): it is
+  // still the user's Ctrl-C, not a database error.
+  if (!result.ok() && cancel.load()) return Status::Cancelled("interrupted");
   return result;
 }
 
