@@ -244,8 +244,11 @@ Result<RunChoice> WorkerPool::Choose(const Job& job, JobStore& store) {
   std::shared_ptr<const ReportSpec> current(report, [](const ReportSpec*) {});
   if (options_.observer == nullptr) return RunChoice{current, "", false};
   RunChoice choice = options_.observer->Choose(job, current);
-  if (!choice.version.empty())
-    STRATA_RETURN_IF_ERROR(store.SetVersion(job.id, job.attempt, choice.version, choice.fallback));
+  if (choice.version.empty()) return choice;
+  // The job's record must say which version ran; a store that cannot say so now (restarting,
+  // out of connections) costs an attempt, never the export.
+  const Status recorded = store.SetVersion(job.id, job.attempt, choice.version, choice.fallback);
+  if (!recorded.ok()) return Status::TransientDatabase("cannot record the version on the job: " + recorded.message());
   return choice;
 }
 

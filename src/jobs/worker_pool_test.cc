@@ -27,6 +27,7 @@ struct Faults {
   bool finish_refused = false;  // Finish is refused as if another attempt held the job
   int get_down = 0;             // Get fails, once Finish has lost an answer (the store restarting)
   bool armed = false;           // set when Finish lost its answer
+  int set_version_down = 0;     // SetVersion fails as a store that is shutting down does
 };
 
 class FaultyStore : public JobStore {
@@ -72,6 +73,13 @@ class FaultyStore : public JobStore {
   }
   Status Charge(const std::string& tenant, int64_t db_ms) override { return inner_->Charge(tenant, db_ms); }
   Status SetVersion(const std::string& id, int attempt, const std::string& version, bool fallback) override {
+    {
+      std::lock_guard lock(faults_->mu);
+      if (faults_->set_version_down > 0) {
+        --faults_->set_version_down;
+        return Status::Database("job store: FATAL: the database system is shutting down");
+      }
+    }
     return inner_->SetVersion(id, attempt, version, fallback);
   }
   Result<CancelResult> Cancel(const std::string& id, int64_t now) override { return inner_->Cancel(id, now); }
@@ -88,6 +96,15 @@ class FaultyStore : public JobStore {
  private:
   std::unique_ptr<JobStore> inner_;
   Faults* faults_;
+};
+
+// A watch that always chooses the current report, as version "v1" (so the job records it).
+class FixedVersion : public RunObserver {
+ public:
+  RunChoice Choose(const Job&, const std::shared_ptr<const ReportSpec>& current) override {
+    return RunChoice{current, "v1", false};
+  }
+  void Ran(const Job&, const RunChoice&, const RunRecord&, const RunContext&) override {}
 };
 
 class WorkerPoolTest : public ::testing::Test {
@@ -149,6 +166,7 @@ class WorkerPoolTest : public ::testing::Test {
       }
       return OpenSource(url);
     };
+    if (with_observer_) o.observer = &observer_;
     pool_ = std::make_unique<WorkerPool>(project_, o, &metrics_);
     ASSERT_TRUE(pool_->Start().ok());
   }
@@ -193,6 +211,8 @@ class WorkerPoolTest : public ::testing::Test {
   std::atomic<int> source_failures_{0};  // the next attempts whose database cannot be opened
   Status source_error_ = Status::TransientDatabase("the database system is starting up");
   RunMetrics metrics_;
+  FixedVersion observer_;
+  bool with_observer_ = false;
   std::unique_ptr<WorkerPool> pool_;
   std::mutex log_mu_;
   std::string log_;
@@ -256,6 +276,22 @@ TEST_F(WorkerPoolTest, ADatabaseThatRefusesForGoodFailsAtOnce) {
   const Job now = Now(job.id);
   EXPECT_EQ(now.state, JobState::kFailed);
   EXPECT_EQ(now.attempt, 1);
+}
+
+// The chaos test found this: the store going down just as an attempt records its version on the
+// job failed the export for good, as if the report were broken.
+TEST_F(WorkerPoolTest, AStoreThatCannotRecordTheVersionCostsOneAttemptNotTheExport) {
+  faults_.set_version_down = 1;
+  with_observer_ = true;
+  StartPool();
+  const Job job = Enqueue();
+  ASSERT_TRUE(WaitForLog(" done: 2 rows")) << Log();
+  pool_->Stop();
+  const Job now = Now(job.id);
+  EXPECT_EQ(now.state, JobState::kDone) << Log();
+  EXPECT_EQ(now.attempt, 2);
+  EXPECT_EQ(now.version, "v1");
+  EXPECT_TRUE(FileExists(job.id + "-2.csv"));
 }
 
 }  // namespace
